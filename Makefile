@@ -1,0 +1,70 @@
+# Every target runs on Node 24 LTS. Where the system node is older than 22, Node 24 is installed from the
+# npm registry into .tools/ (ignored by git) and put first on PATH for every recipe.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NODE_MIN_MAJOR := 22
+TOOLS_DIR := $(CURDIR)/.tools
+SYSTEM_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+
+ifeq ($(shell test $(SYSTEM_NODE_MAJOR) -ge $(NODE_MIN_MAJOR) && echo yes),yes)
+NODE_BOOTSTRAP :=
+else
+NODE_BOOTSTRAP := $(TOOLS_DIR)/node_modules/.bin/node
+export PATH := $(TOOLS_DIR)/node_modules/.bin:$(PATH)
+endif
+
+DEPS_STAMP := node_modules/.install-stamp
+BUILD_STAMP := dist/.build-stamp
+SOURCES := $(shell find service/src mock-exchange/src scripts -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json
+
+.PHONY: help install build run dev test test-unit lint format clean node
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(TOOLS_DIR)/node_modules/.bin/node:
+	@echo "system node is $(SYSTEM_NODE_MAJOR).x (< $(NODE_MIN_MAJOR)): installing Node 24 LTS into .tools/"
+	@mkdir -p $(TOOLS_DIR)
+	@cd $(TOOLS_DIR) && [ -f package.json ] || (cd $(TOOLS_DIR) && npm init -y >/dev/null)
+	@cd $(TOOLS_DIR) && npm install --no-audit --no-fund --loglevel=error node@24
+	@$@ --version
+
+node: $(NODE_BOOTSTRAP) ## show the node that every target uses
+	@echo "node $$(node --version) at $$(command -v node)"
+
+$(DEPS_STAMP): package.json package-lock.json | $(NODE_BOOTSTRAP)
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(DEPS_STAMP) ## install dependencies (npm ci) and, if needed, Node 24
+
+$(BUILD_STAMP): $(DEPS_STAMP) $(SOURCES)
+	npx tsc -p tsconfig.build.json
+	@touch $@
+
+build: $(BUILD_STAMP) ## compile TypeScript to dist/
+
+run: $(BUILD_STAMP) ## start the service in the foreground against the real exchanges (L1 only unless REDIS_URL is set)
+	exec node dist/service/src/main.js
+
+dev: $(BUILD_STAMP) ## start the mock exchange and the service wired to it (:8000 API, :8001 metrics); Ctrl-C stops both
+	exec bash scripts/dev.sh
+
+test: $(BUILD_STAMP) ## run every test (unit, integration with real Redis and the mock exchange, cluster)
+	npx jest --ci
+
+test-unit: $(DEPS_STAMP) ## run the unit tests only
+	npx jest --ci service/test/unit mock-exchange/test
+
+lint: $(DEPS_STAMP) ## type-check, eslint, prettier --check, layer rules
+	npx tsc --noEmit -p tsconfig.json
+	npx eslint .
+	npx prettier --check .
+	npx depcruise service/src mock-exchange/src --config .dependency-cruiser.js
+
+format: $(DEPS_STAMP) ## rewrite files with prettier and eslint --fix
+	npx prettier --write .
+	npx eslint --fix .
+
+clean: ## remove build output
+	rm -rf dist coverage

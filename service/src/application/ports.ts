@@ -1,0 +1,54 @@
+import type { Pair } from '../domain/pair';
+import type { Quote } from '../domain/quote';
+import type { PriceSnapshot } from './price-snapshot';
+
+/** One exchange as the refresher sees it. Implementations: the breaker-wrapped HTTP source, test fakes. */
+export interface PriceSource {
+  readonly name: string;
+  /** Resolves a validated quote or rejects with an AppError whose code says why (see domain/errors.ts). */
+  fetchQuote(pair: Pair): Promise<Quote>;
+  health(): SourceHealth;
+}
+
+export interface SourceHealth {
+  readonly breaker: 'closed' | 'half_open' | 'open';
+  /** Epoch ms until which the source is cooling down after a rate limit or ban, if it is. */
+  readonly coolingDownUntilMs?: number;
+}
+
+/** One source's outcome for one refresh round, as shared between replicas through L2. */
+export type SharedSourceResult =
+  | { readonly kind: 'quote'; readonly epoch: number; readonly quote: Quote }
+  | {
+      readonly kind: 'failure';
+      readonly epoch: number;
+      readonly state: 'error' | 'circuit_open' | 'rate_limited';
+      readonly errorCode: string;
+    };
+
+export type LeaseResult = 'acquired' | 'held_elsewhere' | 'unavailable';
+
+/**
+ * L1: the in-process tier. Synchronous: it sits on the hot path. Implementations: node-cache, test fakes.
+ */
+export interface LocalCache {
+  get(pair: string): PriceSnapshot | undefined;
+  set(pair: string, snapshot: PriceSnapshot): void;
+}
+
+/**
+ * L2: the tier shared by workers and replicas. Implementations: Redis, and a disabled one when REDIS_URL is
+ * unset. Methods never throw: an unreachable store answers undefined / 'unavailable' and counts the error,
+ * because Redis being down must never turn into a failed price request.
+ */
+export interface SharedCache {
+  readonly enabled: boolean;
+  getSnapshot(pair: string): Promise<PriceSnapshot | undefined>;
+  putSnapshot(snapshot: PriceSnapshot): Promise<void>;
+  getSourceResult(source: string, pair: string): Promise<SharedSourceResult | undefined>;
+  putSourceResult(source: string, pair: string, result: SharedSourceResult): Promise<void>;
+  /** Cluster-wide single flight: only one caller per key wins until ttlMs passes. */
+  acquireLease(key: string, ttlMs: number): Promise<LeaseResult>;
+  status(): 'up' | 'down' | 'disabled';
+  close(): Promise<void>;
+}

@@ -1,0 +1,48 @@
+import type { LocalCache, SharedCache } from './ports';
+import type { PriceSnapshot } from './price-snapshot';
+
+export interface CacheCounters {
+  cacheLookup(tier: 'l1' | 'l2', result: 'hit' | 'miss' | 'error' | 'rejected'): void;
+}
+
+/**
+ * The read path: L1 (in-process) first, then L2 (Redis) on a miss, never an exchange. Snapshots arrive
+ * ahead of requests (refresh-ahead) through accept(), from the primary over IPC or from the local refresher.
+ */
+export function createPriceReader(deps: { l1: LocalCache; l2: SharedCache; counters: CacheCounters }) {
+  const { l1, l2, counters } = deps;
+  const pendingLoads = new Map<string, Promise<PriceSnapshot | undefined>>();
+
+  /** Keeps the newer of two snapshots: IPC and L2 can deliver out of order. */
+  function accept(snapshot: PriceSnapshot): void {
+    const held = l1.get(snapshot.pair);
+    if (held === undefined || held.updatedAtMs <= snapshot.updatedAtMs) l1.set(snapshot.pair, snapshot);
+  }
+
+  /** Hot path: a synchronous L1 read. */
+  function current(pair: string): PriceSnapshot | undefined {
+    const snapshot = l1.get(pair);
+    counters.cacheLookup('l1', snapshot === undefined ? 'miss' : 'hit');
+    return snapshot;
+  }
+
+  /** L1 miss (a cold worker, a lost IPC message): one L2 read per pair at a time, however many requests wait. */
+  function load(pair: string): Promise<PriceSnapshot | undefined> {
+    let pending = pendingLoads.get(pair);
+    if (pending === undefined) {
+      pending = l2
+        .getSnapshot(pair)
+        .then((snapshot) => {
+          if (snapshot !== undefined) accept(snapshot);
+          return l1.get(pair);
+        })
+        .finally(() => pendingLoads.delete(pair));
+      pendingLoads.set(pair, pending);
+    }
+    return pending;
+  }
+
+  return { accept, current, load };
+}
+
+export type PriceReader = ReturnType<typeof createPriceReader>;

@@ -1,0 +1,225 @@
+import { trace } from '@opentelemetry/api';
+import { aggregate, type AggregationRules, type SourceResult } from '../domain/aggregation';
+import { AppError } from '../domain/errors';
+import type { Pair } from '../domain/pair';
+import type { Logger } from '../shared/logger';
+import type { Metrics } from '../shared/metrics';
+import type { LeaseResult, PriceSource, SharedCache, SharedSourceResult } from './ports';
+import type { PriceSnapshot, SourceView } from './price-snapshot';
+
+const tracer = trace.getTracer('price-refresher');
+
+export interface RefresherDeps {
+  readonly sources: readonly PriceSource[];
+  readonly pairs: readonly Pair[];
+  readonly shared: SharedCache;
+  readonly rules: AggregationRules;
+  readonly intervalMs: number;
+  /** Delivers every round's snapshot to the readers (IPC broadcast in a cluster, the local reader otherwise). */
+  readonly publish: (snapshot: PriceSnapshot) => void;
+  readonly metrics: Pick<Metrics, 'aggregationRound' | 'lease' | 'quorumConfig'>;
+  readonly logger: Logger;
+  readonly clock?: () => number;
+}
+
+/**
+ * The write path, run by exactly one process per replica (the cluster primary).
+ *
+ * Rounds are aligned to wall-clock epochs of intervalMs, so every replica sharing a Redis starts the same
+ * round at about the same time. For each source and pair, the replica that wins the Redis lease for that
+ * epoch fetches from the exchange and writes the result to Redis; the others read it. So each source is
+ * fetched at most once per interval across the whole deployment. Without Redis the lease is 'unavailable'
+ * and each replica fetches for itself: still once per replica, whatever the worker count.
+ *
+ * A slow source never holds up a round: the round aggregates whatever results are in after 80% of the
+ * interval, and a source still in flight is not asked again until its fetch ends.
+ */
+export function createPriceRefresher(deps: RefresherDeps) {
+  const { sources, pairs, shared, rules, intervalMs, publish, metrics, logger } = deps;
+  const clock = deps.clock ?? Date.now;
+  const latest = new Map<string, SharedSourceResult>();
+  const inFlight = new Map<string, Promise<void>>();
+  const snapshots = new Map<string, PriceSnapshot>();
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = true;
+  let currentRound: Promise<void> | undefined;
+
+  metrics.quorumConfig(rules.minQuorum, sources.length);
+
+  const key = (source: string, pair: Pair) => `${source}|${pair.slug}`;
+
+  async function obtain(source: PriceSource, pair: Pair, epoch: number): Promise<void> {
+    let lease: LeaseResult;
+    try {
+      lease = await shared.acquireLease(`lease:${source.name}:${pair.slug}:${epoch}`, intervalMs * 3);
+    } catch {
+      lease = 'unavailable';
+    }
+    metrics.lease(source.name, lease);
+    if (lease === 'held_elsewhere') {
+      const result = await waitForSharedResult(source.name, pair, epoch);
+      if (result !== undefined) latest.set(key(source.name, pair), result);
+      return;
+    }
+    const result = await fetchResult(source, pair, epoch);
+    latest.set(key(source.name, pair), result);
+    if (lease === 'acquired') await shared.putSourceResult(source.name, pair.slug, result);
+  }
+
+  async function fetchResult(source: PriceSource, pair: Pair, epoch: number): Promise<SharedSourceResult> {
+    try {
+      return { kind: 'quote', epoch, quote: await source.fetchQuote(pair) };
+    } catch (error) {
+      const code = error instanceof AppError ? error.code : 'INTERNAL';
+      if (!(error instanceof AppError))
+        logger.error('unexpected error fetching a quote', { source: source.name, error });
+      const state =
+        code === 'UPSTREAM_CIRCUIT_OPEN'
+          ? 'circuit_open'
+          : code === 'UPSTREAM_RATE_LIMITED'
+            ? 'rate_limited'
+            : 'error';
+      return { kind: 'failure', epoch, state, errorCode: code };
+    }
+  }
+
+  /** Another replica holds this epoch's lease: poll Redis for its result until most of the interval is gone. */
+  async function waitForSharedResult(source: string, pair: Pair, epoch: number) {
+    const deadline = clock() + intervalMs * 0.75;
+    for (;;) {
+      const result = await shared.getSourceResult(source, pair.slug);
+      if (result !== undefined && result.epoch >= epoch) return result;
+      if (clock() >= deadline || stopped) return result;
+      await sleep(Math.min(25, intervalMs / 20));
+    }
+  }
+
+  async function round(epoch: number): Promise<void> {
+    const started: Promise<void>[] = [];
+    for (const pair of pairs) {
+      for (const source of sources) {
+        const k = key(source.name, pair);
+        if (inFlight.has(k)) continue;
+        const work = obtain(source, pair, epoch)
+          .catch((error: unknown) => {
+            logger.error('refresh of a source failed', { source: source.name, error });
+          })
+          .finally(() => inFlight.delete(k));
+        inFlight.set(k, work);
+        started.push(work);
+      }
+    }
+    await Promise.race([Promise.all(started), sleep(intervalMs * 0.8)]);
+    for (const pair of pairs) await publishPair(pair);
+  }
+
+  async function publishPair(pair: Pair): Promise<void> {
+    const now = clock();
+    const results: SourceResult[] = sources.map((source) => {
+      const result = latest.get(key(source.name, pair));
+      if (result === undefined) return { exchange: source.name, state: 'error', errorCode: 'NO_RESULT_YET' };
+      if (result.kind === 'quote') return { exchange: source.name, quote: result.quote };
+      return { exchange: source.name, state: result.state, errorCode: result.errorCode };
+    });
+    const outcome = aggregate(results, now, rules);
+    let previous = snapshots.get(pair.slug);
+    if (previous === undefined && outcome.price === undefined) previous = await shared.getSnapshot(pair.slug);
+    const snapshot: PriceSnapshot = {
+      v: 1,
+      pair: pair.slug,
+      symbol: pair.symbol,
+      price:
+        outcome.price === undefined
+          ? previous?.price
+          : {
+              price: outcome.price.price,
+              bid: outcome.price.bid,
+              ask: outcome.price.ask,
+              confidence: outcome.price.confidence,
+              timestampMs: outcome.price.timestampMs,
+            },
+      updatedAtMs: now,
+      quorum: { used: outcome.used, configured: sources.length, min: rules.minQuorum },
+      sources: outcome.sources.map((report): SourceView => ({
+        exchange: report.exchange,
+        state: report.state,
+        price: report.mid,
+        bid: report.quote?.bid,
+        ask: report.quote?.ask,
+        timestampMs: report.quote?.timestampMs,
+        timestampSource: report.quote?.timestampSource,
+        latencyMs: report.quote?.latencyMs,
+        deviationBps: report.deviationBps,
+        error: report.errorCode,
+      })),
+    };
+    snapshots.set(pair.slug, snapshot);
+    metrics.aggregationRound(pair.slug, outcome.price !== undefined, outcome.used, outcome.sources);
+    if (outcome.price === undefined) {
+      logger.warn('no quorum: keeping the last good price', {
+        pair: pair.slug,
+        used: outcome.used,
+        min: rules.minQuorum,
+        sources: Object.fromEntries(outcome.sources.map((s) => [s.exchange, s.errorCode ?? s.state])),
+      });
+    }
+    publish(snapshot);
+    await shared.putSnapshot(snapshot);
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    const now = clock();
+    const next = (Math.floor(now / intervalMs) + 1) * intervalMs;
+    timer = setTimeout(() => {
+      if (stopped) return;
+      const epoch = Math.floor(clock() / intervalMs);
+      if (currentRound === undefined) {
+        currentRound = tracer
+          .startActiveSpan('price.refresh', async (span) => {
+            span.setAttribute('price.epoch', epoch);
+            try {
+              await round(epoch);
+            } finally {
+              span.end();
+            }
+          })
+          .catch((error: unknown) => {
+            logger.error('refresh round failed', { error });
+          })
+          .finally(() => {
+            currentRound = undefined;
+          });
+      }
+      schedule();
+    }, next - now);
+  }
+
+  return {
+    /** Runs a first round right away (so a fresh replica is ready fast), then one per epoch. */
+    async start(): Promise<void> {
+      if (!stopped) return;
+      stopped = false;
+      currentRound = round(Math.floor(clock() / intervalMs)).finally(() => {
+        currentRound = undefined;
+      });
+      schedule();
+      await currentRound;
+    },
+    async stop(): Promise<void> {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await currentRound;
+      await Promise.allSettled([...inFlight.values()]);
+    },
+    snapshot(pair: string): PriceSnapshot | undefined {
+      return snapshots.get(pair);
+    },
+  };
+}
+
+export type PriceRefresher = ReturnType<typeof createPriceRefresher>;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

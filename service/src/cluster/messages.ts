@@ -1,0 +1,21 @@
+import type { PriceSnapshot } from '../application/price-snapshot';
+
+/** IPC between the cluster primary and its workers. */
+export type PrimaryMessage =
+  | { readonly type: 'snapshot'; readonly snapshot: PriceSnapshot }
+  | { readonly type: 'metrics-request'; readonly id: number }
+  | { readonly type: 'shutdown' };
+
+export type WorkerMessage = {
+  readonly type: 'metrics-response';
+  readonly id: number;
+  readonly metrics: unknown;
+};
+
+export function isPrimaryMessage(message: unknown): message is PrimaryMessage {
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    typeof (message as { type?: unknown }).type === 'string'
+  );
+}

@@ -1,0 +1,147 @@
+import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+
+type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+import type { PriceSnapshot } from '../application/price-snapshot';
+import type { Config } from '../config';
+import { buildRefresher, createSharedCache } from '../composition-root';
+import { createLogger } from '../shared/logger';
+import { createMetrics } from '../shared/metrics';
+import { shutdownTracing } from '../tracing';
+import type { PrimaryMessage, WorkerMessage } from './messages';
+import { startMetricsServer } from './metrics-server';
+
+const WORKER_METRICS_TIMEOUT_MS = 1000;
+/** A worker that lived this long was healthy: its crash does not extend the respawn backoff. */
+const STABLE_WORKER_MS = 30_000;
+const MAX_RESPAWN_DELAY_MS = 10_000;
+
+/**
+ * The cluster primary: forks the workers and respawns crashed ones with backoff, runs the replica's single
+ * refresher (so upstream calls do not multiply with workers) and pushes its snapshots to every worker, serves
+ * /metrics aggregated over itself and all workers, and drains everything on SIGTERM/SIGINT.
+ */
+export async function runPrimary(config: Config): Promise<void> {
+  const logger = createLogger({ level: config.logLevel, service: config.serviceName });
+  const metrics = createMetrics({ pairs: config.pairs.map((p) => p.slug) });
+  const shared = createSharedCache(config, { metrics, logger });
+  const latest = new Map<string, PriceSnapshot>();
+  const forkedAt = new Map<number, number>();
+  let consecutiveCrashes = 0;
+  let shuttingDown = false;
+
+  const send = (worker: Worker, message: PrimaryMessage) => {
+    if (worker.isConnected()) worker.send(message, undefined, () => undefined);
+  };
+  const workers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+
+  const { refresher, close: closeRefresher } = buildRefresher(config, {
+    metrics,
+    logger,
+    shared,
+    publish(snapshot) {
+      latest.set(snapshot.pair, snapshot);
+      for (const worker of workers()) send(worker, { type: 'snapshot', snapshot });
+    },
+  });
+
+  function fork(): void {
+    const worker = cluster.fork();
+    forkedAt.set(worker.id, Date.now());
+    metrics.workersAlive(workers().length);
+  }
+
+  cluster.on('online', (worker) => {
+    for (const snapshot of latest.values()) send(worker, { type: 'snapshot', snapshot });
+  });
+  cluster.on('exit', (worker, code, signal) => {
+    const lived = Date.now() - (forkedAt.get(worker.id) ?? Date.now());
+    forkedAt.delete(worker.id);
+    metrics.workersAlive(workers().length);
+    if (shuttingDown) return;
+    consecutiveCrashes = lived >= STABLE_WORKER_MS ? 1 : consecutiveCrashes + 1;
+    const delay = Math.min(100 * 2 ** (consecutiveCrashes - 1), MAX_RESPAWN_DELAY_MS);
+    metrics.workerRestarted();
+    logger.error('worker exited unexpectedly; forking a new one', {
+      workerId: worker.id,
+      code,
+      signal,
+      delayMs: delay,
+    });
+    setTimeout(() => {
+      if (!shuttingDown) fork();
+    }, delay);
+  });
+
+  let nextRequestId = 0;
+  function workerMetrics(worker: Worker): Promise<MetricsJson | undefined> {
+    return new Promise((resolve) => {
+      const id = ++nextRequestId;
+      const timer = setTimeout(() => {
+        worker.off('message', onMessage);
+        resolve(undefined); // a busy or dying worker must not fail the scrape
+      }, WORKER_METRICS_TIMEOUT_MS);
+      function onMessage(message: WorkerMessage) {
+        if (message?.type !== 'metrics-response' || message.id !== id) return;
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        resolve(message.metrics as MetricsJson);
+      }
+      worker.on('message', onMessage);
+      send(worker, { type: 'metrics-request', id });
+    });
+  }
+
+  const metricsServer = await startMetricsServer({
+    host: config.host,
+    port: config.metricsPort,
+    logger,
+    async collect() {
+      const own = await metrics.registry.getMetricsAsJSON();
+      const fromWorkers = await Promise.all(workers().map(workerMetrics));
+      const aggregated = AggregatorRegistry.aggregate([own, ...fromWorkers.filter((m) => m !== undefined)]);
+      return { contentType: aggregated.contentType, body: await aggregated.metrics() };
+    },
+  });
+
+  for (let i = 0; i < config.workers; i++) fork();
+  logger.info('service starting', {
+    port: config.port,
+    metricsPort: metricsServer.port,
+    workers: config.workers,
+    sources: config.sources.map((s) => s.name),
+    pairs: config.pairs.map((p) => p.symbol),
+    redis: config.redis.url === undefined ? 'disabled (L1 only)' : 'enabled',
+  });
+
+  async function shutdown(signal: string): Promise<void> {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info('shutting down: draining workers', { signal });
+    const deadline = setTimeout(() => {
+      logger.error('shutdown deadline passed: killing remaining workers');
+      for (const worker of workers()) worker.process.kill('SIGKILL');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 2000);
+    deadline.unref();
+    const exited = Promise.all(
+      workers().map(
+        (worker) =>
+          new Promise<void>((resolve) =>
+            worker.isDead() ? resolve() : worker.once('exit', () => resolve()),
+          ),
+      ),
+    );
+    for (const worker of workers()) send(worker, { type: 'shutdown' });
+    await Promise.all([exited, closeRefresher()]);
+    await metricsServer.close();
+    await shared.close();
+    await shutdownTracing();
+    logger.info('shutdown complete');
+    process.exit(0);
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await refresher.start();
+}

@@ -1,0 +1,48 @@
+import type { Config } from '../config';
+import { buildHttp, buildRefresher, createSharedCache } from '../composition-root';
+import { createLogger } from '../shared/logger';
+import { createMetrics } from '../shared/metrics';
+import { shutdownTracing } from '../tracing';
+import { startHttpServer } from './http-server';
+import { startMetricsServer } from './metrics-server';
+
+/** WORKERS=0: the refresher, the API and /metrics in one process (small deployments, debugging). */
+export async function runStandalone(config: Config): Promise<void> {
+  const logger = createLogger({ level: config.logLevel, service: config.serviceName });
+  const metrics = createMetrics({ pairs: config.pairs.map((p) => p.slug) });
+  const shared = createSharedCache(config, { metrics, logger });
+  let draining = false;
+  const http = buildHttp(config, { metrics, logger, shared, isDraining: () => draining });
+  const { refresher, close: closeRefresher } = buildRefresher(config, {
+    metrics,
+    logger,
+    shared,
+    publish: (snapshot) => http.reader.accept(snapshot),
+  });
+  const metricsServer = await startMetricsServer({
+    host: config.host,
+    port: config.metricsPort,
+    logger,
+    collect: async () => ({
+      contentType: metrics.registry.contentType,
+      body: await metrics.registry.metrics(),
+    }),
+  });
+  const server = await startHttpServer({ host: config.host, port: config.port, listener: http.listener });
+  logger.info('service starting (single process)', { port: server.port, metricsPort: metricsServer.port });
+
+  async function shutdown(signal: string): Promise<void> {
+    if (draining) return;
+    draining = true;
+    logger.info('shutting down: draining', { signal });
+    await Promise.all([server.drain(config.shutdownTimeoutMs), closeRefresher()]);
+    await metricsServer.close();
+    await shared.close();
+    http.close();
+    await shutdownTracing();
+    process.exit(0);
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  await refresher.start();
+}

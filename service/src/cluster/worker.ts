@@ -1,0 +1,43 @@
+import type { Config } from '../config';
+import { buildHttp, createSharedCache } from '../composition-root';
+import { createLogger } from '../shared/logger';
+import { createMetrics } from '../shared/metrics';
+import { shutdownTracing } from '../tracing';
+import { startHttpServer } from './http-server';
+import { isPrimaryMessage, type WorkerMessage } from './messages';
+
+/** A cluster worker: serves the API from L1/L2, fed with snapshots by the primary over IPC. */
+export async function runWorker(config: Config): Promise<void> {
+  const logger = createLogger({ level: config.logLevel, service: config.serviceName });
+  const metrics = createMetrics({ pairs: config.pairs.map((p) => p.slug) });
+  const shared = createSharedCache(config, { metrics, logger });
+  let draining = false;
+  const http = buildHttp(config, { metrics, logger, shared, isDraining: () => draining });
+
+  process.on('message', (message: unknown) => {
+    if (!isPrimaryMessage(message)) return;
+    if (message.type === 'snapshot') http.reader.accept(message.snapshot);
+    else if (message.type === 'metrics-request') {
+      metrics.registry.getMetricsAsJSON().then((json) => {
+        const reply: WorkerMessage = { type: 'metrics-response', id: message.id, metrics: json };
+        process.send?.(reply);
+      });
+    } else if (message.type === 'shutdown') void drain('primary asked');
+  });
+
+  const server = await startHttpServer({ host: config.host, port: config.port, listener: http.listener });
+
+  async function drain(reason: string): Promise<void> {
+    if (draining) return;
+    draining = true;
+    logger.info('worker draining', { reason });
+    await server.drain(config.shutdownTimeoutMs);
+    await shared.close();
+    http.close();
+    await shutdownTracing();
+    process.exit(0);
+  }
+  process.on('SIGTERM', () => void drain('SIGTERM'));
+  process.on('SIGINT', () => void drain('SIGINT'));
+  logger.debug('worker listening', { port: server.port });
+}

@@ -1,0 +1,198 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { parsePair, type Pair } from './domain/pair';
+import { EXCHANGES, type ExchangeName } from './infrastructure/sources/exchange-adapter';
+
+/**
+ * Every setting comes from the environment, is parsed once here before anything starts, and is frozen.
+ * A bad value never gets as far as listening: loadConfig throws a ConfigError listing every problem.
+ */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly metricsPort: number;
+  /** Worker processes forked by the cluster primary; 0 runs everything in one process (no cluster). */
+  readonly workers: number;
+  readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
+  readonly serviceName: string;
+  readonly redis: {
+    readonly url: string | undefined;
+    readonly keyPrefix: string;
+    readonly commandTimeoutMs: number;
+  };
+  readonly pairs: readonly Pair[];
+  readonly sources: readonly { readonly name: ExchangeName; readonly baseUrl: string | undefined }[];
+  readonly price: {
+    /** A price is fresh for this long after its (source) timestamp: CACHE_TTL. */
+    readonly freshnessMs: number;
+    /** Past this age nothing is served: 503 with Retry-After. */
+    readonly maxStalenessMs: number;
+    readonly refreshIntervalMs: number;
+    readonly minQuorum: number;
+    readonly maxDeviationBps: number;
+    readonly maxSourceAgeMs: number;
+  };
+  readonly upstream: {
+    readonly timeoutMs: number;
+    readonly retries: number;
+    readonly retryBaseDelayMs: number;
+    readonly banCooldownMs: number;
+    readonly breakerErrorThresholdPercent: number;
+    readonly breakerVolumeThreshold: number;
+    readonly breakerResetMs: number;
+  };
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+const int = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .optional()
+    .transform((v) => v ?? fallback);
+
+const port = (fallback: number) => int(0, 65535, fallback);
+
+const list = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? fallback)
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    );
+
+const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional();
+
+const envSchema = z.object({
+  HOST: z.string().trim().min(1).optional().default('0.0.0.0'),
+  PORT: port(8000),
+  METRICS_PORT: port(8001),
+  WORKERS: int(0, 256, availableParallelism()),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).optional().default('info'),
+  SERVICE_NAME: z.string().trim().min(1).optional().default('eth-usdt-price-service'),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  REDIS_KEY_PREFIX: z.string().optional().default('price-service:'),
+  REDIS_COMMAND_TIMEOUT_MS: int(10, 10_000, 250),
+  PAIRS: list('ETH/USDT'),
+  SOURCES: list(EXCHANGES.join(',')),
+  MOCK_EXCHANGE_URL: url,
+  CACHE_TTL: int(1, 3600, 5),
+  MAX_STALENESS: int(1, 86_400, 60),
+  REFRESH_INTERVAL_MS: int(100, 60_000, 1000),
+  MIN_QUORUM: int(1, 20, 3),
+  MAX_DEVIATION_BPS: int(1, 10_000, 100),
+  MAX_SOURCE_AGE_MS: int(100, 600_000, 10_000),
+  UPSTREAM_TIMEOUT_MS: int(50, 30_000, 800),
+  UPSTREAM_RETRIES: int(0, 10, 2),
+  UPSTREAM_RETRY_BASE_DELAY_MS: int(1, 10_000, 50),
+  UPSTREAM_BAN_COOLDOWN_MS: int(0, 86_400_000, 60_000),
+  BREAKER_ERROR_THRESHOLD_PERCENT: int(1, 100, 50),
+  BREAKER_VOLUME_THRESHOLD: int(1, 1000, 3),
+  BREAKER_RESET_MS: int(100, 600_000, 10_000),
+  SHUTDOWN_TIMEOUT_MS: int(100, 120_000, 10_000),
+  ...Object.fromEntries(EXCHANGES.map((name) => [sourceUrlVariable(name), url])),
+});
+
+function sourceUrlVariable(name: ExchangeName): string {
+  return `SOURCE_${name.toUpperCase()}_URL`;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+
+  const pairs: Pair[] = [];
+  for (const text of e.PAIRS) {
+    const pair = parsePair(text);
+    if (pair === undefined) problems.push(`PAIRS: "${text}" is not a pair like ETH/USDT`);
+    else if (!pairs.some((p) => p.slug === pair.slug)) pairs.push(pair);
+  }
+  if (e.PAIRS.length === 0) problems.push('PAIRS: at least one pair is required');
+
+  const sources: { name: ExchangeName; baseUrl: string | undefined }[] = [];
+  for (const name of e.SOURCES) {
+    if (!(EXCHANGES as readonly string[]).includes(name)) {
+      problems.push(`SOURCES: unknown source "${name}" (known: ${EXCHANGES.join(', ')})`);
+      continue;
+    }
+    const exchange = name as ExchangeName;
+    if (sources.some((s) => s.name === exchange)) continue;
+    const override = (e as Record<string, unknown>)[sourceUrlVariable(exchange)] as string | undefined;
+    const mock = e.MOCK_EXCHANGE_URL ? `${e.MOCK_EXCHANGE_URL.replace(/\/+$/, '')}/${exchange}` : undefined;
+    sources.push({ name: exchange, baseUrl: (override ?? mock)?.replace(/\/+$/, '') });
+  }
+  if (e.SOURCES.length === 0) problems.push('SOURCES: at least one source is required');
+  if (sources.length > 0 && e.MIN_QUORUM > sources.length) {
+    problems.push(`MIN_QUORUM: ${e.MIN_QUORUM} is more than the ${sources.length} configured source(s)`);
+  }
+  if (e.MAX_STALENESS < e.CACHE_TTL) {
+    problems.push(`MAX_STALENESS: ${e.MAX_STALENESS}s must be at least CACHE_TTL (${e.CACHE_TTL}s)`);
+  }
+  if (e.REFRESH_INTERVAL_MS >= e.CACHE_TTL * 1000) {
+    problems.push(
+      `REFRESH_INTERVAL_MS: ${e.REFRESH_INTERVAL_MS} must be shorter than CACHE_TTL (${e.CACHE_TTL * 1000} ms) or prices go stale between refreshes`,
+    );
+  }
+  if (e.PORT !== 0 && e.PORT === e.METRICS_PORT) problems.push('METRICS_PORT: must differ from PORT');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return deepFreeze({
+    host: e.HOST,
+    port: e.PORT,
+    metricsPort: e.METRICS_PORT,
+    workers: e.WORKERS,
+    logLevel: e.LOG_LEVEL,
+    serviceName: e.SERVICE_NAME,
+    redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
+    pairs,
+    sources,
+    price: {
+      freshnessMs: e.CACHE_TTL * 1000,
+      maxStalenessMs: e.MAX_STALENESS * 1000,
+      refreshIntervalMs: e.REFRESH_INTERVAL_MS,
+      minQuorum: e.MIN_QUORUM,
+      maxDeviationBps: e.MAX_DEVIATION_BPS,
+      maxSourceAgeMs: e.MAX_SOURCE_AGE_MS,
+    },
+    upstream: {
+      timeoutMs: e.UPSTREAM_TIMEOUT_MS,
+      retries: e.UPSTREAM_RETRIES,
+      retryBaseDelayMs: e.UPSTREAM_RETRY_BASE_DELAY_MS,
+      banCooldownMs: e.UPSTREAM_BAN_COOLDOWN_MS,
+      breakerErrorThresholdPercent: e.BREAKER_ERROR_THRESHOLD_PERCENT,
+      breakerVolumeThreshold: e.BREAKER_VOLUME_THRESHOLD,
+      breakerResetMs: e.BREAKER_RESET_MS,
+    },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,176 @@
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { Redis } from 'ioredis';
+import type { LeaseResult, SharedCache, SharedSourceResult } from '../../application/ports';
+import type { PriceSnapshot } from '../../application/price-snapshot';
+import type { Logger } from '../../shared/logger';
+import type { Metrics } from '../../shared/metrics';
+import { parseSnapshot, parseSourceResult } from './snapshot-schema';
+
+const tracer = trace.getTracer('redis-cache');
+
+export interface RedisCacheOptions {
+  readonly url: string;
+  readonly keyPrefix: string;
+  readonly commandTimeoutMs: number;
+  /** Stored snapshots expire when nothing could be served from them any more. */
+  readonly snapshotTtlMs: number;
+  /** Stored source results expire when their quote would be rejected as stale anyway. */
+  readonly sourceResultTtlMs: number;
+}
+
+/**
+ * L2: Redis shared by all workers and replicas. Fails soft: with Redis down, slow or returning garbage the
+ * methods answer "nothing" quickly (no offline queue, a command timeout) and count the error, and ioredis
+ * keeps reconnecting in the background so Redis is used again as soon as it is back, without a restart.
+ */
+export function createRedisCache(
+  options: RedisCacheOptions,
+  deps: { metrics: Pick<Metrics, 'cacheLookup' | 'redisError' | 'redisConnection'>; logger: Logger },
+): SharedCache {
+  const { metrics, logger } = deps;
+  const client = new Redis(options.url, {
+    lazyConnect: false,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: options.commandTimeoutMs,
+    connectTimeout: Math.max(1000, options.commandTimeoutMs * 4),
+    // Reconnect forever, backing off to 2 s: Redis coming back must be noticed without a restart.
+    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
+  });
+  let wasReady = false;
+  client.on('ready', () => {
+    metrics.redisConnection(true);
+    if (!wasReady) logger.info('redis connected', { url: redactUrl(options.url) });
+    wasReady = true;
+  });
+  client.on('end', () => metrics.redisConnection(false));
+  client.on('close', () => {
+    metrics.redisConnection(false);
+    if (wasReady) logger.warn('redis connection lost; serving from L1 and upstream until it is back');
+    wasReady = false;
+  });
+  // ioredis emits 'error' on every failed reconnect; the metric and the close/ready lines say enough.
+  client.on('error', () => undefined);
+  metrics.redisConnection(false);
+
+  const k = {
+    snapshot: (pair: string) => `${options.keyPrefix}snapshot:${pair}`,
+    source: (source: string, pair: string) => `${options.keyPrefix}source:${source}:${pair}`,
+    lease: (name: string) => `${options.keyPrefix}${name}`,
+  };
+
+  async function attempt<T>(operation: string, fn: () => Promise<T>): Promise<T | undefined> {
+    if (client.status !== 'ready') {
+      metrics.redisError(operation);
+      return undefined;
+    }
+    try {
+      return await fn();
+    } catch (error) {
+      metrics.redisError(operation);
+      logger.debug('redis command failed', { operation, error: (error as Error).message });
+      return undefined;
+    }
+  }
+
+  return {
+    enabled: true,
+
+    getSnapshot(pair) {
+      return tracer.startActiveSpan('cache.l2.get', async (span) => {
+        span.setAttribute('price.pair', pair);
+        if (client.status !== 'ready') {
+          metrics.redisError('get_snapshot');
+          metrics.cacheLookup('l2', 'error');
+          span.setStatus({ code: SpanStatusCode.ERROR, message: 'redis not ready' });
+          span.end();
+          return undefined;
+        }
+        try {
+          const text = await client.get(k.snapshot(pair));
+          if (text === null) {
+            metrics.cacheLookup('l2', 'miss');
+            return undefined;
+          }
+          const snapshot = parseSnapshot(text);
+          if (snapshot === undefined || snapshot.pair !== pair) {
+            metrics.cacheLookup('l2', 'rejected');
+            logger.warn('rejected a malformed price snapshot from redis', { pair });
+            return undefined;
+          }
+          metrics.cacheLookup('l2', 'hit');
+          return snapshot;
+        } catch (error) {
+          metrics.redisError('get_snapshot');
+          metrics.cacheLookup('l2', 'error');
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+          return undefined;
+        } finally {
+          span.end();
+        }
+      });
+    },
+
+    async putSnapshot(snapshot: PriceSnapshot) {
+      await attempt('put_snapshot', () =>
+        client.set(k.snapshot(snapshot.pair), JSON.stringify(snapshot), 'PX', options.snapshotTtlMs),
+      );
+    },
+
+    async getSourceResult(source, pair) {
+      const text = await attempt('get_source_result', () => client.get(k.source(source, pair)));
+      if (text === undefined || text === null) return undefined;
+      const result = parseSourceResult(text);
+      if (result === undefined || (result.kind === 'quote' && result.quote.exchange !== source)) {
+        metrics.cacheLookup('l2', 'rejected');
+        logger.warn('rejected a malformed source result from redis', { source, pair });
+        return undefined;
+      }
+      return result;
+    },
+
+    async putSourceResult(source, pair, result: SharedSourceResult) {
+      await attempt('put_source_result', () =>
+        client.set(k.source(source, pair), JSON.stringify(result), 'PX', options.sourceResultTtlMs),
+      );
+    },
+
+    async acquireLease(name, ttlMs): Promise<LeaseResult> {
+      const answer = await attempt('acquire_lease', () =>
+        client.set(k.lease(name), String(process.pid), 'PX', ttlMs, 'NX'),
+      );
+      if (answer === undefined) return 'unavailable';
+      return answer === 'OK' ? 'acquired' : 'held_elsewhere';
+    },
+
+    status() {
+      return client.status === 'ready' ? 'up' : 'down';
+    },
+
+    async close() {
+      try {
+        await client.quit();
+      } catch {
+        client.disconnect();
+      }
+    },
+  };
+}
+
+/** The disabled L2 for REDIS_URL unset: every read misses, every lease is local. */
+export function createDisabledSharedCache(): SharedCache {
+  return {
+    enabled: false,
+    getSnapshot: async () => undefined,
+    putSnapshot: async () => undefined,
+    getSourceResult: async () => undefined,
+    putSourceResult: async () => undefined,
+    acquireLease: async () => 'unavailable',
+    status: () => 'disabled',
+    close: async () => undefined,
+  };
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}

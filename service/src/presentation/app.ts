@@ -1,0 +1,216 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { PriceReader } from '../application/price-reader';
+import { statusAt, type FreshnessRules } from '../application/price-snapshot';
+import type { Logger } from '../shared/logger';
+import type { Metrics } from '../shared/metrics';
+import openapi from '../../openapi.json';
+import { PRICE_ROUTE, type PriceHandler } from './price-route';
+import { sendProblem } from './problem';
+
+export interface AppDeps {
+  readonly priceHandler: PriceHandler;
+  readonly reader: PriceReader;
+  readonly freshness: FreshnessRules;
+  readonly pairs: readonly { slug: string; symbol: string }[];
+  readonly sharedCacheStatus: () => 'up' | 'down' | 'disabled';
+  readonly isDraining: () => boolean;
+  readonly metrics: Pick<Metrics, 'httpObserver'>;
+  readonly logger: Logger;
+}
+
+const PRICE_PREFIX = '/api/v1/prices/';
+const ALLOWED = 'GET, HEAD';
+
+/**
+ * The HTTP application: routes, 404/405, one error handler. It never listens; worker.ts (or a test) puts it
+ * behind a server.
+ */
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', false);
+  const observers = new Map<string, ReturnType<AppDeps['metrics']['httpObserver']>>();
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
+
+  // Request duration for every route but the fast-pathed price route (measured in the dispatcher).
+  app.use((req, res, next) => {
+    const started = performance.now();
+    res.once('finish', () => {
+      // The route template, never the raw URL: label values must stay a small, fixed set.
+      const path: unknown = req.route?.path;
+      const route = typeof path === 'string' ? path : 'unmatched';
+      const key = `${route} ${req.method}`;
+      let observe = observers.get(key);
+      if (observe === undefined) {
+        observe = deps.metrics.httpObserver(route, req.method);
+        observers.set(key, observe);
+      }
+      observe(res.statusCode, (performance.now() - started) / 1000);
+    });
+    next();
+  });
+
+  app.get('/api/', (_req, res) => {
+    res.json({
+      name: 'ETH/USDT price service',
+      version: openapi.info.version,
+      links: {
+        openapi: '/api/openapi.json',
+        prices: deps.pairs.map((p) => ({ pair: p.symbol, href: `${PRICE_PREFIX}${p.slug}` })),
+        liveness: '/health/liveness',
+        readiness: '/health/readiness',
+      },
+    });
+  });
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+
+  app.get(PRICE_ROUTE, async (req, res) => {
+    const pair = String(req.params.pair).toLowerCase();
+    if (!deps.priceHandler.pairs.has(pair)) {
+      sendProblem(res, {
+        status: 404,
+        code: 'PAIR_NOT_SUPPORTED',
+        title: 'Pair not supported',
+        detail: `"${req.params.pair}" is not a configured pair. Supported: ${deps.pairs.map((p) => p.slug).join(', ')}.`,
+        instance: req.originalUrl,
+      });
+      return;
+    }
+    await deps.priceHandler.handle(req, res, pair);
+  });
+
+  app.get('/health/liveness', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({
+      status: 'alive',
+      uptimeSeconds: Math.round(process.uptime()),
+      eventLoopDelayP99Ms: Number((loopDelay.percentile(99) / 1e6).toFixed(1)),
+    });
+  });
+
+  app.get('/health/readiness', async (_req, res) => {
+    const now = Date.now();
+    const pairs: Record<string, unknown> = {};
+    let ready = !deps.isDraining();
+    for (const pair of deps.pairs) {
+      const snapshot = deps.reader.current(pair.slug) ?? (await deps.reader.load(pair.slug));
+      const status = snapshot === undefined ? 'unavailable' : statusAt(snapshot, now, deps.freshness);
+      if (status === 'unavailable') ready = false;
+      pairs[pair.slug] = {
+        status,
+        ageMs: snapshot?.price === undefined ? undefined : now - snapshot.price.timestampMs,
+        quorum: snapshot?.quorum,
+        sources: snapshot
+          ? Object.fromEntries(
+              snapshot.sources.map((s) => [s.exchange, s.error ? `${s.state} (${s.error})` : s.state]),
+            )
+          : undefined,
+      };
+    }
+    // Redis is reported, never required: prices are still served from L1 and upstream without it.
+    res
+      .status(ready ? 200 : 503)
+      .set('Cache-Control', 'no-store')
+      .json({
+        status: ready ? 'ready' : deps.isDraining() ? 'draining' : 'not_ready',
+        pairs,
+        redis: deps.sharedCacheStatus(),
+      });
+  });
+
+  // Known paths with another method: 405 with Allow.
+  const methodNotAllowed = (req: Request, res: Response) => {
+    sendProblem(
+      res,
+      {
+        status: 405,
+        code: 'METHOD_NOT_ALLOWED',
+        title: 'Method not allowed',
+        detail: `${req.method} is not allowed here; use ${ALLOWED}.`,
+        instance: req.originalUrl,
+      },
+      { Allow: ALLOWED },
+    );
+  };
+  for (const path of ['/api/', '/api/openapi.json', PRICE_ROUTE, '/health/liveness', '/health/readiness']) {
+    app.all(path, methodNotAllowed);
+  }
+
+  app.use((req, res) => {
+    sendProblem(res, {
+      status: 404,
+      code: 'ROUTE_NOT_FOUND',
+      title: 'Not found',
+      detail: `No resource at ${req.path}. The API index is at /api/.`,
+      instance: req.originalUrl,
+    });
+  });
+
+  // One error handler: log the detail, answer without it.
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = (error as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      sendProblem(res, {
+        status,
+        code: 'BAD_REQUEST',
+        title: 'Bad request',
+        detail: 'The request could not be understood.',
+        instance: req.originalUrl,
+      });
+      return;
+    }
+    deps.logger.error('unhandled error', { error, path: req.path });
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendProblem(res, {
+      status: 500,
+      code: 'INTERNAL',
+      title: 'Internal error',
+      detail: 'Something went wrong on our side; it has been logged.',
+      instance: req.originalUrl,
+    });
+  });
+
+  return app;
+}
+
+/**
+ * The server's request listener. Express's own dispatch costs several times the price lookup, so exact
+ * price URLs (GET/HEAD, no query) are answered directly by the same handler Express mounts for every other
+ * form of the URL; everything else goes to Express.
+ */
+export function createRequestListener(
+  app: express.Express,
+  deps: Pick<AppDeps, 'priceHandler' | 'metrics' | 'isDraining'>,
+): RequestListener {
+  const fastPaths = new Map<string, string>();
+  for (const pair of deps.priceHandler.pairs) fastPaths.set(`${PRICE_PREFIX}${pair}`, pair);
+  const observeGet = deps.metrics.httpObserver(PRICE_ROUTE, 'GET');
+  const observeHead = deps.metrics.httpObserver(PRICE_ROUTE, 'HEAD');
+
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const pair = fastPaths.get(req.url as string);
+    if (pair === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      app(req, res);
+      return;
+    }
+    // Keep-alive clients are told to reconnect elsewhere while this worker drains.
+    if (deps.isDraining()) res.shouldKeepAlive = false;
+    const started = performance.now();
+    const observe = req.method === 'GET' ? observeGet : observeHead;
+    const status = deps.priceHandler.handle(req, res, pair);
+    if (typeof status === 'number') observe(status, (performance.now() - started) / 1000);
+    else
+      status.then(
+        (code) => observe(code, (performance.now() - started) / 1000),
+        () => res.destroy(),
+      );
+  };
+}

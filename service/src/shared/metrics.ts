@@ -1,0 +1,270 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric the service exports, in one place so dashboards and alerts have one list to match
+ * (docs/metrics.md). Base units, `_seconds` and `_total` suffixes, small label sets: the cluster primary
+ * aggregates every worker's registry on each scrape and high cardinality would choke it.
+ *
+ * The SLO thresholds (docs/monitoring.md) are exact bucket boundaries: 0.05, 0.1, 0.25, 0.5 and 1 s.
+ */
+export const HTTP_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const UPSTREAM_DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export type CacheTier = 'l1' | 'l2';
+export type CacheResult = 'hit' | 'miss' | 'error' | 'rejected';
+export type BreakerState = 'closed' | 'half_open' | 'open';
+const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+
+export interface PriceAgeProvider {
+  /** Age in seconds of the price this process would serve now for the pair, or undefined if none. */
+  (pair: string): number | undefined;
+}
+
+export function createMetrics(options: {
+  registry?: Registry;
+  defaultMetrics?: boolean;
+  pairs: readonly string[];
+}) {
+  const registry = options.registry ?? new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  let priceAgeProvider: PriceAgeProvider | undefined;
+
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Duration of HTTP requests from the first byte read to the last byte written, by route template, method and status code.',
+    labelNames: ['route', 'method', 'status_code'] as const,
+    buckets: HTTP_DURATION_BUCKETS,
+    registers,
+  });
+  const priceServed = new Counter({
+    name: 'price_responses_total',
+    help: 'Price responses by pair and price status (ok, degraded, stale, unavailable, not_modified).',
+    labelNames: ['pair', 'status'] as const,
+    registers,
+  });
+  const cacheLookups = new Counter({
+    name: 'price_cache_lookups_total',
+    help: 'Cache lookups by tier (l1 in-process, l2 Redis) and result (hit, miss, error, rejected: a malformed value refused).',
+    labelNames: ['tier', 'result'] as const,
+    registers,
+  });
+  new Gauge({
+    name: 'price_age_seconds',
+    help: 'Age of the price each worker would serve now, measured from the oldest source timestamp behind it (max over workers).',
+    labelNames: ['pair'] as const,
+    aggregator: 'max',
+    registers,
+    collect() {
+      if (!priceAgeProvider) return;
+      for (const pair of options.pairs) {
+        const age = priceAgeProvider(pair);
+        if (age !== undefined) this.set({ pair }, age);
+      }
+    },
+  });
+  const bindCache = (tier: CacheTier) => ({
+    hit: cacheLookups.labels({ tier, result: 'hit' }),
+    miss: cacheLookups.labels({ tier, result: 'miss' }),
+    error: cacheLookups.labels({ tier, result: 'error' }),
+    rejected: cacheLookups.labels({ tier, result: 'rejected' }),
+  });
+  const cacheChildren = { l1: bindCache('l1'), l2: bindCache('l2') };
+  const redisErrors = new Counter({
+    name: 'redis_errors_total',
+    help: 'Redis commands that failed or timed out, by operation. The service keeps serving from L1 and upstream.',
+    labelNames: ['operation'] as const,
+    registers,
+  });
+  const redisUp = new Gauge({
+    name: 'redis_connection_up',
+    help: '1 when this process has a ready Redis connection, 0 when not (min over processes); absent when Redis is not configured.',
+    aggregator: 'min',
+    registers,
+  });
+  const upstreamDuration = new Histogram({
+    name: 'upstream_request_duration_seconds',
+    help: 'Duration of a fetch from an exchange, retries included, by source and outcome.',
+    labelNames: ['source', 'outcome'] as const,
+    buckets: UPSTREAM_DURATION_BUCKETS,
+    registers,
+  });
+  const upstreamRequests = new Counter({
+    name: 'upstream_requests_total',
+    help: 'Fetches from exchanges by source and outcome (success, http_error, timeout, unreachable, invalid_body, body_error, rate_limited, circuit_open, cooling_down).',
+    labelNames: ['source', 'outcome'] as const,
+    registers,
+  });
+  const upstreamRetries = new Counter({
+    name: 'upstream_retries_total',
+    help: 'HTTP retries of exchange requests (network errors, 5xx, 429), by source.',
+    labelNames: ['source'] as const,
+    registers,
+  });
+  const breakerState = new Gauge({
+    name: 'upstream_circuit_state',
+    help: 'Circuit breaker state per source: 0 closed, 1 half-open, 2 open (max over processes).',
+    labelNames: ['source'] as const,
+    aggregator: 'max',
+    registers,
+  });
+  const sourceState = new Gauge({
+    name: 'price_source_up',
+    help: '1 when the source contributed to the last aggregation round (state used), else 0.',
+    labelNames: ['pair', 'source'] as const,
+    aggregator: 'max',
+    registers,
+  });
+  const sourceDeviation = new Gauge({
+    name: 'price_source_deviation_ratio',
+    help: "Distance of the source's mid from the cross-source median in the last round, as a ratio (0.001 = 10 bps).",
+    labelNames: ['pair', 'source'] as const,
+    aggregator: 'max',
+    registers,
+  });
+  const sourceRejections = new Counter({
+    name: 'price_source_rejections_total',
+    help: 'Quotes left out of an aggregation round, by reason (rejected_outlier, stale, error, circuit_open, rate_limited).',
+    labelNames: ['pair', 'source', 'reason'] as const,
+    registers,
+  });
+  const quorumUsed = new Gauge({
+    name: 'price_quorum_sources',
+    help: 'Sources accepted in the last aggregation round.',
+    labelNames: ['pair'] as const,
+    aggregator: 'max',
+    registers,
+  });
+  const quorumMin = new Gauge({
+    name: 'price_quorum_min_sources',
+    help: 'Minimum number of accepted sources needed to publish a new price (MIN_QUORUM).',
+    aggregator: 'max',
+    registers,
+  });
+  const sourcesConfigured = new Gauge({
+    name: 'price_sources_configured',
+    help: 'Number of configured sources (SOURCES).',
+    aggregator: 'max',
+    registers,
+  });
+  const refreshRounds = new Counter({
+    name: 'price_refresh_rounds_total',
+    help: 'Aggregation rounds by result: published (quorum met) or no_quorum (the last good price is kept).',
+    labelNames: ['pair', 'result'] as const,
+    registers,
+  });
+  const lastPublished = new Gauge({
+    name: 'price_last_published_timestamp_seconds',
+    help: 'Unix time of the last aggregation round that met the quorum.',
+    labelNames: ['pair'] as const,
+    aggregator: 'max',
+    registers,
+  });
+  const leases = new Counter({
+    name: 'price_refresh_leases_total',
+    help: 'Cluster-wide single-flight leases per source: acquired (this replica fetched), held_elsewhere (read the shared result), unavailable (Redis down: fetched locally).',
+    labelNames: ['source', 'result'] as const,
+    registers,
+  });
+  const workerRestarts = new Counter({
+    name: 'cluster_worker_restarts_total',
+    help: 'Workers that exited unexpectedly and were forked again by the primary.',
+    registers,
+  });
+  const workersAlive = new Gauge({
+    name: 'cluster_workers_alive',
+    help: 'Workers currently alive in this replica.',
+    aggregator: 'max',
+    registers,
+  });
+  const info = new Gauge({
+    name: 'app_info',
+    help: 'Build information; always 1.',
+    labelNames: ['version', 'node_version'] as const,
+    aggregator: 'max',
+    registers,
+  });
+  info.set({ version: process.env.npm_package_version ?? '0.1.0', node_version: process.version }, 1);
+
+  return {
+    registry,
+    setPriceAgeProvider(provider: PriceAgeProvider) {
+      priceAgeProvider = provider;
+    },
+    /** Bound observer for one route and method: children are created once per status code, not per request. */
+    httpObserver(route: string, method: string) {
+      const children = new Map<number, ReturnType<typeof httpDuration.labels>>();
+      return (statusCode: number, seconds: number) => {
+        let child = children.get(statusCode);
+        if (child === undefined) {
+          child = httpDuration.labels({ route, method, status_code: String(statusCode) });
+          children.set(statusCode, child);
+        }
+        child.observe(seconds);
+      };
+    },
+    priceServedCounter(pair: string) {
+      const children = new Map<string, ReturnType<typeof priceServed.labels>>();
+      return (status: string) => {
+        let child = children.get(status);
+        if (child === undefined) {
+          child = priceServed.labels({ pair, status });
+          children.set(status, child);
+        }
+        child.inc();
+      };
+    },
+    /** Children bound once: this runs on every request. */
+    cacheLookup(tier: CacheTier, result: CacheResult) {
+      cacheChildren[tier][result].inc();
+    },
+    redisError(operation: string) {
+      redisErrors.inc({ operation });
+    },
+    redisConnection(up: boolean) {
+      redisUp.set(up ? 1 : 0);
+    },
+    upstreamFetch(source: string, outcome: string, seconds: number) {
+      upstreamRequests.inc({ source, outcome });
+      upstreamDuration.observe({ source, outcome }, seconds);
+    },
+    upstreamRetry(source: string) {
+      upstreamRetries.inc({ source });
+    },
+    breaker(source: string, state: BreakerState) {
+      breakerState.set({ source }, BREAKER_VALUE[state]);
+    },
+    aggregationRound(
+      pair: string,
+      published: boolean,
+      used: number,
+      sources: readonly { exchange: string; state: string; deviationBps?: string }[],
+    ) {
+      refreshRounds.inc({ pair, result: published ? 'published' : 'no_quorum' });
+      quorumUsed.set({ pair }, used);
+      if (published) lastPublished.set({ pair }, Date.now() / 1000);
+      for (const s of sources) {
+        sourceState.set({ pair, source: s.exchange }, s.state === 'used' ? 1 : 0);
+        // A gauge, so a float is fine here: this number is never served, only plotted.
+        if (s.deviationBps !== undefined)
+          sourceDeviation.set({ pair, source: s.exchange }, Number(`${s.deviationBps}e-4`));
+        if (s.state !== 'used') sourceRejections.inc({ pair, source: s.exchange, reason: s.state });
+      }
+    },
+    quorumConfig(min: number, configured: number) {
+      quorumMin.set(min);
+      sourcesConfigured.set(configured);
+    },
+    lease(source: string, result: 'acquired' | 'held_elsewhere' | 'unavailable') {
+      leases.inc({ source, result });
+    },
+    workerRestarted() {
+      workerRestarts.inc();
+    },
+    workersAlive(count: number) {
+      workersAlive.set(count);
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,108 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+
+/** A real Redis for one test file: killable and restartable on the same port. */
+export interface TestRedis {
+  readonly url: string;
+  readonly port: number;
+  readonly runtime: 'testcontainers' | 'redis-server';
+  /** Hard stop (SIGKILL / container stop): clients see the connection drop. */
+  kill(): Promise<void>;
+  /** Start again on the same port, empty. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startRedis(): Promise<TestRedis> {
+  const runtime = process.env.REDIS_TEST_RUNTIME === 'testcontainers' ? 'testcontainers' : 'redis-server';
+  return runtime === 'testcontainers' ? startContainer() : startProcess();
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startProcess(): Promise<TestRedis> {
+  const which = spawnSync('redis-server', ['--version']);
+  if (which.error) {
+    throw new Error('redis-server is not installed: `apt-get install -y redis-server` (.ci/run does this)');
+  }
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+
+  async function launch(): Promise<void> {
+    const proc = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    child = proc;
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
+      proc.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (/ready to accept connections/i.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server exited with ${code}:\n${output}`));
+      });
+    });
+  }
+
+  async function kill(): Promise<void> {
+    const proc = child;
+    child = undefined;
+    if (proc === undefined || proc.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill('SIGKILL');
+    });
+  }
+
+  await launch();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    runtime: 'redis-server',
+    kill,
+    restart: launch,
+    stop: kill,
+  };
+}
+
+async function startContainer(): Promise<TestRedis> {
+  const { RedisContainer } = await import('@testcontainers/redis');
+  const port = await freePort();
+  const container = new RedisContainer('redis:7-alpine').withExposedPorts({ container: 6379, host: port });
+  let started: Awaited<ReturnType<typeof container.start>> | undefined = await container.start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    runtime: 'testcontainers',
+    async kill() {
+      await started?.stop({ timeout: 0 });
+      started = undefined;
+    },
+    async restart() {
+      started = await container.start();
+    },
+    async stop() {
+      await started?.stop({ timeout: 0 });
+      started = undefined;
+    },
+  };
+}
