@@ -8,10 +8,17 @@ export default async function globalSetup(): Promise<void> {
   let runtime = 'redis-server';
   try {
     const { getContainerRuntimeClient } = await import('testcontainers');
-    await Promise.race([
-      getContainerRuntimeClient(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), 5000)),
-    ]);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        getContainerRuntimeClient(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('timed out')), 5000);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
     runtime = 'testcontainers';
   } catch (error) {
     process.stdout.write(
