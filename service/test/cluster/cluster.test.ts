@@ -1,0 +1,123 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { mockExchangeClient, startMockExchange, type MockExchange } from '../../../mock-exchange/src/mock-exchange';
+import { eventually, sample } from '../helpers/metrics';
+import { freePort } from '../helpers/redis';
+import { TEST_ENV } from '../helpers/service';
+
+// The real clustered process, built by `make build` (make test builds first), with two workers.
+const MAIN = path.resolve(__dirname, '../../../dist/service/src/main.js');
+const INTERVAL_MS = 250;
+const SOURCES = ['binance', 'okx', 'coinbase', 'kraken', 'kucoin', 'bybit'] as const;
+
+let mock: MockExchange;
+let proc: ChildProcess;
+let port: number;
+let metricsPort: number;
+let output = '';
+
+function start(env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return child;
+}
+
+/** A new TCP connection per request, so the cluster spreads them over the workers. */
+function request(urlPath: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
+}
+
+const metricsText = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+
+beforeAll(async () => {
+  mock = await startMockExchange();
+  [port, metricsPort] = [await freePort(), await freePort()];
+  proc = start({
+    ...TEST_ENV,
+    WORKERS: '2',
+    PORT: String(port),
+    METRICS_PORT: String(metricsPort),
+    REFRESH_INTERVAL_MS: String(INTERVAL_MS),
+    MOCK_EXCHANGE_URL: mock.url,
+    LOG_LEVEL: 'info',
+    SHUTDOWN_TIMEOUT_MS: '3000',
+  });
+  await eventually(
+    () => request('/health/readiness').catch(() => ({ status: 0, body: '' })),
+    (r) => r.status === 200,
+    { what: `cluster ready; output so far:\n${output}`, timeoutMs: 15_000 },
+  );
+}, 30_000);
+
+afterAll(async () => {
+  if (proc && proc.exitCode === null) proc.kill('SIGKILL');
+  await mock?.close();
+});
+
+test('When requests spread over two workers, then /metrics on the metrics port counts all of them', async () => {
+  const before = sample(await metricsText(), 'http_request_duration_seconds_count', { route: '/api/v1/prices/:pair' }) ?? 0;
+  const n = 120;
+  const results = await Promise.all(Array.from({ length: n }, () => request('/api/v1/prices/eth-usdt')));
+  expect(results.every((r) => r.status === 200)).toBe(true);
+  const text = await metricsText();
+  expect(sample(text, 'http_request_duration_seconds_count', { route: '/api/v1/prices/:pair' })).toBe(before + n);
+  expect(sample(text, 'cluster_workers_alive')).toBe(2);
+  // Upstream metrics come from the primary, request metrics from the workers: one scrape has both.
+  expect(sample(text, 'upstream_requests_total', { source: 'okx', outcome: 'success' })).toBeGreaterThan(0);
+});
+
+test('When the cluster is under concurrent load, then the mock sees at most one fetch per source per interval', async () => {
+  const control = mockExchangeClient(mock.url);
+  const before = await control.counters();
+  const started = Date.now();
+  const deadline = started + 2500;
+  const clients = Array.from({ length: 8 }, async () => {
+    while (Date.now() < deadline) expect((await request('/api/v1/prices/eth-usdt')).status).toBe(200);
+  });
+  await Promise.all(clients);
+  const after = await control.counters();
+  const intervals = Math.ceil((Date.now() - started) / INTERVAL_MS) + 1;
+  const calls = Object.fromEntries(SOURCES.map((s) => [s, after[s] - before[s]]));
+  process.stdout.write(`[cluster] 2 workers, ${intervals} intervals: upstream calls ${JSON.stringify(calls)}\n`);
+  for (const source of SOURCES) expect(calls[source]).toBeLessThanOrEqual(intervals);
+});
+
+test('When a worker crashes, then the primary forks a new one and the price is still served', async () => {
+  const children = spawnSync('pgrep', ['-P', String(proc.pid)]).stdout.toString().trim().split('\n').filter(Boolean);
+  expect(children.length).toBe(2);
+  process.kill(Number(children[0]), 'SIGKILL');
+  const text = await eventually(metricsText, (t) => sample(t, 'cluster_worker_restarts_total') === 1 && sample(t, 'cluster_workers_alive') === 2, {
+    what: 'worker respawned',
+  });
+  expect(sample(text, 'cluster_workers_alive')).toBe(2);
+  expect((await request('/api/v1/prices/eth-usdt')).status).toBe(200);
+});
+
+test('When the primary gets SIGTERM, then it drains and exits 0 within the deadline', async () => {
+  const started = Date.now();
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  proc.kill('SIGTERM');
+  expect(await exited).toBe(0);
+  expect(Date.now() - started).toBeLessThan(5000);
+  expect(output).toMatch(/"msg":"shutdown complete"/);
+});
+
+test('When the configuration is bad, then the process exits non-zero listing every problem', async () => {
+  const child = spawnSync(process.execPath, [MAIN], {
+    env: { ...process.env, PORT: 'eighty', WORKERS: '-2', LOG_LEVEL: 'loud', SOURCES: 'binance,nasdaq', CACHE_TTL: '0' },
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  expect(child.status).toBe(78);
+  for (const variable of ['PORT', 'WORKERS', 'LOG_LEVEL', 'CACHE_TTL']) expect(child.stderr).toContain(variable);
+  expect(child.stderr).toMatch(/Invalid configuration \(\d+ problems\)/);
+});
