@@ -45,7 +45,7 @@ $(BUILD_STAMP): $(DEPS_STAMP) $(SOURCES)
 build: $(BUILD_STAMP) ## compile TypeScript to dist/
 
 run: $(BUILD_STAMP) ## start the service in the foreground against the real exchanges (L1 only unless REDIS_URL is set)
-	exec node dist/service/src/main.js
+	exec node --env-file-if-exists=.env dist/service/src/main.js
 
 dev: $(BUILD_STAMP) ## start the mock exchange and the service wired to it (:8000 API, :8001 metrics); Ctrl-C stops both
 	exec bash scripts/dev.sh
