@@ -13,7 +13,8 @@ module.exports = {
     },
     {
       name: 'domain-is-pure',
-      comment: 'The domain knows nothing of the application, frameworks, I/O or npm packages other than decimal maths.',
+      comment:
+        'The domain knows nothing of the application, frameworks, I/O or npm packages other than decimal maths.',
       severity: 'error',
       from: { path: '^service/src/domain/' },
       to: {
@@ -43,7 +44,8 @@ module.exports = {
     },
     {
       name: 'service-and-mock-are-separate',
-      comment: 'The mock exchange is a test double run as its own process; production code must not import it.',
+      comment:
+        'The mock exchange is a test double run as its own process; production code must not import it.',
       severity: 'error',
       from: { path: '^service/src/' },
       to: { path: '^mock-exchange/' },

@@ -17,7 +17,7 @@ DEPS_STAMP := node_modules/.install-stamp
 BUILD_STAMP := dist/.build-stamp
 SOURCES := $(shell find service/src mock-exchange/src scripts -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json
 
-.PHONY: help install build run dev test test-unit lint format clean node
+.PHONY: help install build run dev test test-unit lint format clean node bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -45,7 +45,7 @@ $(BUILD_STAMP): $(DEPS_STAMP) $(SOURCES)
 build: $(BUILD_STAMP) ## compile TypeScript to dist/
 
 run: $(BUILD_STAMP) ## start the service in the foreground against the real exchanges (L1 only unless REDIS_URL is set)
-	exec node --env-file-if-exists=.env dist/service/src/main.js
+	exec node $(if $(wildcard .env),--env-file=.env) dist/service/src/main.js
 
 dev: $(BUILD_STAMP) ## start the mock exchange and the service wired to it (:8000 API, :8001 metrics); Ctrl-C stops both
 	exec bash scripts/dev.sh
@@ -65,6 +65,10 @@ lint: $(DEPS_STAMP) ## type-check, eslint, prettier --check, layer rules
 format: $(DEPS_STAMP) ## rewrite files with prettier and eslint --fix
 	npx prettier --write .
 	npx eslint --fix .
+
+bench: $(BUILD_STAMP) ## benchmark the service against a bare node:http cluster, side by side (needs wrk, redis-server)
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 2; }
+	node dist/scripts/bench/bench.js
 
 clean: ## remove build output
 	rm -rf dist coverage

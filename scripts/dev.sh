@@ -27,7 +27,9 @@ done
 
 echo "dev: mock exchange on ${MOCK_EXCHANGE_URL} (faults: see mock-exchange/README.md)" >&2
 echo "dev: price API on http://localhost:${PORT}/api/v1/prices/eth-usdt, metrics on http://localhost:${METRICS_PORT}/metrics" >&2
-node --env-file-if-exists=.env dist/service/src/main.js &
+env_file=()
+[ -f .env ] && env_file=(--env-file=.env)
+node "${env_file[@]}" dist/service/src/main.js &
 service_pid=$!
 # Whichever exits first ends the session.
 wait -n "$mock_pid" "$service_pid" || true

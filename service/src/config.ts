@@ -65,17 +65,6 @@ const int = (min: number, max: number, fallback: number) =>
 
 const port = (fallback: number) => int(0, 65535, fallback);
 
-const list = (fallback: string) =>
-  z
-    .string()
-    .optional()
-    .transform((v) =>
-      (v ?? fallback)
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s.length > 0),
-    );
-
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional();
 
 const envSchema = z.object({
@@ -85,14 +74,11 @@ const envSchema = z.object({
   WORKERS: int(0, 256, availableParallelism()),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).optional().default('info'),
   SERVICE_NAME: z.string().trim().min(1).optional().default('eth-usdt-price-service'),
-  REDIS_URL: z
-    .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   REDIS_KEY_PREFIX: z.string().optional().default('price-service:'),
   REDIS_COMMAND_TIMEOUT_MS: int(10, 10_000, 250),
-  PAIRS: list('ETH/USDT'),
-  SOURCES: list(EXCHANGES.join(',')),
+  PAIRS: z.string().optional(),
+  SOURCES: z.string().optional(),
   MOCK_EXCHANGE_URL: url,
   CACHE_TTL: int(1, 3600, 5),
   MAX_STALENESS: int(1, 86_400, 60),
@@ -111,39 +97,56 @@ const envSchema = z.object({
   ...Object.fromEntries(EXCHANGES.map((name) => [sourceUrlVariable(name), url])),
 });
 
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
 function sourceUrlVariable(name: ExchangeName): string {
   return `SOURCE_${name.toUpperCase()}_URL`;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
+  // An empty value means unset, as compose files and shells often pass `NAME=` for "no value".
+  const env = Object.fromEntries(
+    Object.entries(rawEnv).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  }
-  const e = parsed.data;
-  const problems: string[] = [];
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
 
+  // Lists are checked even when other settings failed, so one run reports every problem.
+  const pairTexts = splitList(env.PAIRS ?? 'ETH/USDT');
   const pairs: Pair[] = [];
-  for (const text of e.PAIRS) {
+  for (const text of pairTexts) {
     const pair = parsePair(text);
     if (pair === undefined) problems.push(`PAIRS: "${text}" is not a pair like ETH/USDT`);
     else if (!pairs.some((p) => p.slug === pair.slug)) pairs.push(pair);
   }
-  if (e.PAIRS.length === 0) problems.push('PAIRS: at least one pair is required');
+  if (pairTexts.length === 0) problems.push('PAIRS: at least one pair is required');
 
+  const sourceNames = splitList(env.SOURCES ?? EXCHANGES.join(','));
   const sources: { name: ExchangeName; baseUrl: string | undefined }[] = [];
-  for (const name of e.SOURCES) {
+  for (const name of sourceNames) {
     if (!(EXCHANGES as readonly string[]).includes(name)) {
       problems.push(`SOURCES: unknown source "${name}" (known: ${EXCHANGES.join(', ')})`);
       continue;
     }
     const exchange = name as ExchangeName;
     if (sources.some((s) => s.name === exchange)) continue;
-    const override = (e as Record<string, unknown>)[sourceUrlVariable(exchange)] as string | undefined;
-    const mock = e.MOCK_EXCHANGE_URL ? `${e.MOCK_EXCHANGE_URL.replace(/\/+$/, '')}/${exchange}` : undefined;
+    const override = env[sourceUrlVariable(exchange)];
+    const mock = env.MOCK_EXCHANGE_URL
+      ? `${env.MOCK_EXCHANGE_URL.replace(/\/+$/, '')}/${exchange}`
+      : undefined;
     sources.push({ name: exchange, baseUrl: (override ?? mock)?.replace(/\/+$/, '') });
   }
-  if (e.SOURCES.length === 0) problems.push('SOURCES: at least one source is required');
+  if (sourceNames.length === 0) problems.push('SOURCES: at least one source is required');
+  if (!parsed.success) throw new ConfigError(problems);
+
+  const e = parsed.data;
   if (sources.length > 0 && e.MIN_QUORUM > sources.length) {
     problems.push(`MIN_QUORUM: ${e.MIN_QUORUM} is more than the ${sources.length} configured source(s)`);
   }

@@ -40,6 +40,7 @@ export function createPriceRefresher(deps: RefresherDeps) {
   const latest = new Map<string, SharedSourceResult>();
   const inFlight = new Map<string, Promise<void>>();
   const snapshots = new Map<string, PriceSnapshot>();
+  const quorumLost = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let stopped = true;
   let currentRound: Promise<void> | undefined;
@@ -155,13 +156,17 @@ export function createPriceRefresher(deps: RefresherDeps) {
     };
     snapshots.set(pair.slug, snapshot);
     metrics.aggregationRound(pair.slug, outcome.price !== undefined, outcome.used, outcome.sources);
-    if (outcome.price === undefined) {
+    // Log transitions, not every round: a lost quorum would otherwise write a line per interval.
+    if (outcome.price === undefined && !quorumLost.has(pair.slug)) {
+      quorumLost.add(pair.slug);
       logger.warn('no quorum: keeping the last good price', {
         pair: pair.slug,
         used: outcome.used,
         min: rules.minQuorum,
         sources: Object.fromEntries(outcome.sources.map((s) => [s.exchange, s.errorCode ?? s.state])),
       });
+    } else if (outcome.price !== undefined && quorumLost.delete(pair.slug)) {
+      logger.info('quorum regained: publishing fresh prices again', { pair: pair.slug, used: outcome.used });
     }
     publish(snapshot);
     await shared.putSnapshot(snapshot);

@@ -63,7 +63,8 @@ export function aggregate(
   rules: AggregationRules,
 ): AggregationResult {
   const reports = new Map<string, SourceReport>();
-  const fresh: { quote: Quote; mid: Big }[] = [];
+  // Reports are keyed by the result's exchange, the name the caller asked for.
+  const fresh: { exchange: string; quote: Quote; mid: Big }[] = [];
   for (const result of results) {
     if (result.quote === undefined) {
       reports.set(result.exchange, {
@@ -73,27 +74,27 @@ export function aggregate(
       });
       continue;
     }
-    const quote = result.quote;
+    const { exchange, quote } = result;
     const mid = new Big(quote.bid).plus(quote.ask).div(TWO);
     if (nowMs - quote.timestampMs > rules.maxSourceAgeMs) {
-      reports.set(quote.exchange, {
-        exchange: quote.exchange,
+      reports.set(exchange, {
+        exchange,
         state: 'stale',
         quote,
         mid: toDecimalString(mid),
       });
     } else {
-      fresh.push({ quote, mid });
+      fresh.push({ exchange, quote, mid });
     }
   }
 
   const firstMedian = fresh.length > 0 ? median(fresh.map((f) => f.mid)) : undefined;
-  const accepted: { quote: Quote; mid: Big }[] = [];
+  const accepted: { exchange: string; quote: Quote; mid: Big }[] = [];
   for (const candidate of fresh) {
     const deviation = deviationBps(candidate.mid, firstMedian as Big);
     if (deviation.gt(rules.maxDeviationBps)) {
-      reports.set(candidate.quote.exchange, {
-        exchange: candidate.quote.exchange,
+      reports.set(candidate.exchange, {
+        exchange: candidate.exchange,
         state: 'rejected_outlier',
         quote: candidate.quote,
         mid: toDecimalString(candidate.mid),
@@ -105,9 +106,9 @@ export function aggregate(
   }
 
   const finalMedian = accepted.length > 0 ? median(accepted.map((a) => a.mid)) : undefined;
-  for (const { quote, mid } of accepted) {
-    reports.set(quote.exchange, {
-      exchange: quote.exchange,
+  for (const { exchange, quote, mid } of accepted) {
+    reports.set(exchange, {
+      exchange,
       state: 'used',
       quote,
       mid: toDecimalString(mid),

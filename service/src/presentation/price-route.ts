@@ -111,8 +111,9 @@ export function createPriceHandler(deps: PriceHandlerDeps) {
       etag,
       'Cache-Control',
       status === 'stale' ? 'no-cache' : `public, max-age=${freshForSeconds}`,
+      // Rounded up: a cache adding max-age to an Age rounded down would keep the price past CACHE_TTL.
       'Age',
-      String(Math.floor(ageMs / 1000)),
+      String(Math.ceil(ageMs / 1000)),
     ];
     return {
       snapshot,
@@ -180,7 +181,7 @@ export function createPriceHandler(deps: PriceHandlerDeps) {
             ? 'No price has met the source quorum yet.'
             : `No fresh quorum of sources, and the last good price (${lastPriceAt}) is older than the maximum staleness.`,
         instance: req.url,
-        pair: snapshot?.symbol ?? pair,
+        pair: snapshot?.symbol ?? pair.toUpperCase().replace('-', '/'),
         lastPriceAt,
         quorum: snapshot?.quorum,
       },

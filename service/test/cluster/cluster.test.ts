@@ -1,7 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
-import { mockExchangeClient, startMockExchange, type MockExchange } from '../../../mock-exchange/src/mock-exchange';
+import {
+  mockExchangeClient,
+  startMockExchange,
+  type MockExchange,
+} from '../../../mock-exchange/src/mock-exchange';
 import { eventually, sample } from '../helpers/metrics';
 import { freePort } from '../helpers/redis';
 import { TEST_ENV } from '../helpers/service';
@@ -18,7 +22,10 @@ let metricsPort: number;
 let output = '';
 
 function start(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return child;
@@ -64,12 +71,16 @@ afterAll(async () => {
 });
 
 test('When requests spread over two workers, then /metrics on the metrics port counts all of them', async () => {
-  const before = sample(await metricsText(), 'http_request_duration_seconds_count', { route: '/api/v1/prices/:pair' }) ?? 0;
+  const before =
+    sample(await metricsText(), 'http_request_duration_seconds_count', { route: '/api/v1/prices/:pair' }) ??
+    0;
   const n = 120;
   const results = await Promise.all(Array.from({ length: n }, () => request('/api/v1/prices/eth-usdt')));
   expect(results.every((r) => r.status === 200)).toBe(true);
   const text = await metricsText();
-  expect(sample(text, 'http_request_duration_seconds_count', { route: '/api/v1/prices/:pair' })).toBe(before + n);
+  expect(sample(text, 'http_request_duration_seconds_count', { route: '/api/v1/prices/:pair' })).toBe(
+    before + n,
+  );
   expect(sample(text, 'cluster_workers_alive')).toBe(2);
   // Upstream metrics come from the primary, request metrics from the workers: one scrape has both.
   expect(sample(text, 'upstream_requests_total', { source: 'okx', outcome: 'success' })).toBeGreaterThan(0);
@@ -87,17 +98,27 @@ test('When the cluster is under concurrent load, then the mock sees at most one 
   const after = await control.counters();
   const intervals = Math.ceil((Date.now() - started) / INTERVAL_MS) + 1;
   const calls = Object.fromEntries(SOURCES.map((s) => [s, after[s] - before[s]]));
-  process.stdout.write(`[cluster] 2 workers, ${intervals} intervals: upstream calls ${JSON.stringify(calls)}\n`);
+  process.stdout.write(
+    `[cluster] 2 workers, ${intervals} intervals: upstream calls ${JSON.stringify(calls)}\n`,
+  );
   for (const source of SOURCES) expect(calls[source]).toBeLessThanOrEqual(intervals);
 });
 
 test('When a worker crashes, then the primary forks a new one and the price is still served', async () => {
-  const children = spawnSync('pgrep', ['-P', String(proc.pid)]).stdout.toString().trim().split('\n').filter(Boolean);
+  const children = spawnSync('pgrep', ['-P', String(proc.pid)])
+    .stdout.toString()
+    .trim()
+    .split('\n')
+    .filter(Boolean);
   expect(children.length).toBe(2);
   process.kill(Number(children[0]), 'SIGKILL');
-  const text = await eventually(metricsText, (t) => sample(t, 'cluster_worker_restarts_total') === 1 && sample(t, 'cluster_workers_alive') === 2, {
-    what: 'worker respawned',
-  });
+  const text = await eventually(
+    metricsText,
+    (t) => sample(t, 'cluster_worker_restarts_total') === 1 && sample(t, 'cluster_workers_alive') === 2,
+    {
+      what: 'worker respawned',
+    },
+  );
   expect(sample(text, 'cluster_workers_alive')).toBe(2);
   expect((await request('/api/v1/prices/eth-usdt')).status).toBe(200);
 });
@@ -113,11 +134,19 @@ test('When the primary gets SIGTERM, then it drains and exits 0 within the deadl
 
 test('When the configuration is bad, then the process exits non-zero listing every problem', async () => {
   const child = spawnSync(process.execPath, [MAIN], {
-    env: { ...process.env, PORT: 'eighty', WORKERS: '-2', LOG_LEVEL: 'loud', SOURCES: 'binance,nasdaq', CACHE_TTL: '0' },
+    env: {
+      ...process.env,
+      PORT: 'eighty',
+      WORKERS: '-2',
+      LOG_LEVEL: 'loud',
+      SOURCES: 'binance,nasdaq',
+      CACHE_TTL: '0',
+    },
     encoding: 'utf8',
     timeout: 10_000,
   });
   expect(child.status).toBe(78);
-  for (const variable of ['PORT', 'WORKERS', 'LOG_LEVEL', 'CACHE_TTL']) expect(child.stderr).toContain(variable);
+  for (const variable of ['PORT', 'WORKERS', 'LOG_LEVEL', 'CACHE_TTL'])
+    expect(child.stderr).toContain(variable);
   expect(child.stderr).toMatch(/Invalid configuration \(\d+ problems\)/);
 });

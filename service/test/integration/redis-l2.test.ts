@@ -1,5 +1,10 @@
 import { Redis } from 'ioredis';
-import { mockExchangeClient, startMockExchange, type MockExchange, type MockExchangeClient } from '../../../mock-exchange/src/mock-exchange';
+import {
+  mockExchangeClient,
+  startMockExchange,
+  type MockExchange,
+  type MockExchangeClient,
+} from '../../../mock-exchange/src/mock-exchange';
 import { createPriceReader } from '../../src/application/price-reader';
 import { createMemoryCache } from '../../src/infrastructure/cache/memory-cache';
 import { createRedisCache } from '../../src/infrastructure/cache/redis-cache';
@@ -53,7 +58,11 @@ const price = async (service: TestService) => {
 
 test('When two replicas share a Redis, then each source is fetched at most once per refresh interval', async () => {
   const [a, b] = [await start('single-flight:'), await start('single-flight:')];
-  await eventually(() => price(b as TestService), (p) => p.status === 200, { what: 'replica b serving' });
+  await eventually(
+    () => price(b as TestService),
+    (p) => p.status === 200,
+    { what: 'replica b serving' },
+  );
   const before = await control.counters();
   const started = Date.now();
   // Both replicas also take concurrent API load meanwhile: reads never reach the exchanges.
@@ -82,7 +91,11 @@ test('When two replicas share a Redis, then each source is fetched at most once 
 
 test('When Redis is killed mid-test, then prices are still served with 200; when it is back, L2 is used again', async () => {
   const service = await start('kill:');
-  await eventually(() => price(service), (p) => p.status === 200 && p.body.status === 'ok', { what: 'serving' });
+  await eventually(
+    () => price(service),
+    (p) => p.status === 200 && p.body.status === 'ok',
+    { what: 'serving' },
+  );
   await eventually(service.metricsText, (t) => sample(t, 'redis_connection_up') === 1, { what: 'redis up' });
 
   await redis.kill();
@@ -94,7 +107,9 @@ test('When Redis is killed mid-test, then prices are still served with 200; when
   }
   expect(statuses.length).toBeGreaterThan(20);
   expect(statuses.every((s) => s === 200)).toBe(true);
-  const down = await eventually(service.metricsText, (t) => sample(t, 'redis_connection_up') === 0, { what: 'redis down' });
+  const down = await eventually(service.metricsText, (t) => sample(t, 'redis_connection_up') === 0, {
+    what: 'redis down',
+  });
   expect(sample(down, 'redis_errors_total')).toBeGreaterThan(0);
   expect(sample(down, 'price_refresh_leases_total', { result: 'unavailable' })).toBeGreaterThan(0);
   const readiness = await fetch(`${service.url}/health/readiness`);
@@ -102,8 +117,12 @@ test('When Redis is killed mid-test, then prices are still served with 200; when
   expect(((await readiness.json()) as { redis: string }).redis).toBe('down');
 
   await redis.restart();
-  const leasesBefore = sample(await service.metricsText(), 'price_refresh_leases_total', { result: 'acquired' }) ?? 0;
-  await eventually(service.metricsText, (t) => sample(t, 'redis_connection_up') === 1, { what: 'redis back', timeoutMs: 8000 });
+  const leasesBefore =
+    sample(await service.metricsText(), 'price_refresh_leases_total', { result: 'acquired' }) ?? 0;
+  await eventually(service.metricsText, (t) => sample(t, 'redis_connection_up') === 1, {
+    what: 'redis back',
+    timeoutMs: 8000,
+  });
   await eventually(
     service.metricsText,
     (t) => (sample(t, 'price_refresh_leases_total', { result: 'acquired' }) ?? 0) > leasesBefore,
@@ -111,7 +130,11 @@ test('When Redis is killed mid-test, then prices are still served with 200; when
   );
   const client = new Redis(redis.url);
   try {
-    const stored = await eventually(() => client.get('kill:snapshot:eth-usdt'), (v) => v !== null, { what: 'snapshot in L2' });
+    const stored = await eventually(
+      () => client.get('kill:snapshot:eth-usdt'),
+      (v) => v !== null,
+      { what: 'snapshot in L2' },
+    );
     expect(JSON.parse(stored as string)).toMatchObject({ v: 1, pair: 'eth-usdt' });
   } finally {
     client.disconnect();
@@ -125,20 +148,40 @@ describe('a cold reader (a new worker) and L2', () => {
   function coldReader(prefix: string) {
     const metrics = createMetrics({ pairs: ['eth-usdt'], defaultMetrics: false });
     const l2 = createRedisCache(
-      { url: redis.url, keyPrefix: prefix, commandTimeoutMs: 200, snapshotTtlMs: 10_000, sourceResultTtlMs: 10_000 },
+      {
+        url: redis.url,
+        keyPrefix: prefix,
+        commandTimeoutMs: 200,
+        snapshotTtlMs: 10_000,
+        sourceResultTtlMs: 10_000,
+      },
       { metrics, logger },
     );
     const l1 = createMemoryCache({ maxStalenessMs: 10_000 });
-    return { reader: createPriceReader({ l1, l2, counters: metrics }), metrics, close: () => (l1.close(), l2.close()) };
+    return {
+      reader: createPriceReader({ l1, l2, counters: metrics }),
+      metrics,
+      close: () => (l1.close(), l2.close()),
+    };
   }
 
   test('When L1 is empty, then the snapshot another process wrote to Redis is served from L2', async () => {
     const service = await start('cold:');
-    await eventually(() => price(service), (p) => p.status === 200, { what: 'serving' });
+    await eventually(
+      () => price(service),
+      (p) => p.status === 200,
+      { what: 'serving' },
+    );
     const { reader, metrics, close } = coldReader('cold:');
     try {
-      await eventually(async () => (await reader.load('eth-usdt'))?.price?.price, (p) => p !== undefined, { what: 'L2 hit' });
-      expect(sample(await metrics.registry.metrics(), 'price_cache_lookups_total', { tier: 'l2', result: 'hit' })).toBeGreaterThan(0);
+      await eventually(
+        async () => (await reader.load('eth-usdt'))?.price?.price,
+        (p) => p !== undefined,
+        { what: 'L2 hit' },
+      );
+      expect(
+        sample(await metrics.registry.metrics(), 'price_cache_lookups_total', { tier: 'l2', result: 'hit' }),
+      ).toBeGreaterThan(0);
     } finally {
       await close();
     }
@@ -150,7 +193,12 @@ describe('a cold reader (a new worker) and L2', () => {
     try {
       const poisoned = [
         'not json',
-        JSON.stringify({ v: 1, pair: 'eth-usdt', symbol: 'ETH/USDT', price: { price: 3500.1, bid: '1', ask: '2', confidence: '0', timestampMs: 1 } }),
+        JSON.stringify({
+          v: 1,
+          pair: 'eth-usdt',
+          symbol: 'ETH/USDT',
+          price: { price: 3500.1, bid: '1', ask: '2', confidence: '0', timestampMs: 1 },
+        }),
         JSON.stringify({ v: 2, pair: 'eth-usdt' }),
       ];
       for (const value of poisoned) {
@@ -158,7 +206,12 @@ describe('a cold reader (a new worker) and L2', () => {
         expect(await reader.load('eth-usdt')).toBeUndefined();
         expect(reader.current('eth-usdt')).toBeUndefined();
       }
-      expect(sample(await metrics.registry.metrics(), 'price_cache_lookups_total', { tier: 'l2', result: 'rejected' })).toBe(3);
+      expect(
+        sample(await metrics.registry.metrics(), 'price_cache_lookups_total', {
+          tier: 'l2',
+          result: 'rejected',
+        }),
+      ).toBe(3);
     } finally {
       client.disconnect();
       await close();

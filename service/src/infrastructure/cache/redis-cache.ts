@@ -121,7 +121,10 @@ export function createRedisCache(
       const text = await attempt('get_source_result', () => client.get(k.source(source, pair)));
       if (text === undefined || text === null) return undefined;
       const result = parseSourceResult(text);
-      if (result === undefined || (result.kind === 'quote' && result.quote.exchange !== source)) {
+      if (
+        result === undefined ||
+        (result.kind === 'quote' && (result.quote.exchange !== source || result.quote.pair !== pair))
+      ) {
         metrics.cacheLookup('l2', 'rejected');
         logger.warn('rejected a malformed source result from redis', { source, pair });
         return undefined;

@@ -1,0 +1,330 @@
+/**
+ * make bench: the real service in its production configuration (2 workers, metrics, tracing SDK, logs at
+ * info, Redis L2 on a real redis-server, the mock exchange upstream) side by side with a bare node:http
+ * cluster writing the same bytes, driven by the same load, alternating A/B over several rounds.
+ *
+ * Environment: BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_CONNECTIONS (300), BENCH_RATE (5000), WORKERS (2).
+ * Prints a table and the targets met or missed; writes bench-results/<time>.json. Exits 1 if a target is missed.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 300);
+const RATE = Number(process.env.BENCH_RATE ?? 5000);
+const WORKERS = Number(process.env.WORKERS ?? 2);
+const REFRESH_INTERVAL_MS = 1000;
+const children: ChildProcess[] = [];
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  errors: number;
+  non2xx: number;
+}
+
+function need(command: string, hint: string): void {
+  if (spawnSync(command, ['--version']).error) {
+    console.error(`${command} not found: ${hint}`);
+    process.exit(2);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function start(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+  log?: string,
+): ChildProcess {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    if (log !== undefined) output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  child.on('exit', () => {
+    if (log !== undefined) writeFileSync(log, output);
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    if (await check().catch(() => false)) return performance.now() - started;
+    if (performance.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function run(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} exited ${code}`))));
+  });
+}
+
+const lastJsonLine = (text: string) =>
+  JSON.parse(
+    text
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .pop() as string,
+  );
+
+async function closedLoop(url: string): Promise<Figures> {
+  const out = await run('wrk', [
+    '-t2',
+    `-c${CONNECTIONS}`,
+    `-d${SECONDS}s`,
+    '--timeout',
+    '5s',
+    '-s',
+    path.join(ROOT, 'scripts/bench/wrk-report.lua'),
+    url,
+  ]);
+  return lastJsonLine(out) as Figures;
+}
+
+async function openLoop(url: string): Promise<Figures> {
+  const out = await run(process.execPath, [
+    path.join(ROOT, 'dist/scripts/bench/open-loop.js'),
+    url,
+    String(RATE),
+    String(CONNECTIONS),
+    String(SECONDS),
+  ]);
+  return lastJsonLine(out) as Figures;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+const fmt = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
+
+async function main(): Promise<void> {
+  need('wrk', 'apt-get install -y wrk');
+  need('redis-server', 'apt-get install -y redis-server');
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  const [redisPort, mockPort, apiPort, metricsPort, barePort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+
+  start('redis-server', [
+    '--port',
+    String(redisPort),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ]);
+  await waitFor(
+    'redis',
+    () =>
+      new Promise((resolve) =>
+        net
+          .connect(redisPort, '127.0.0.1')
+          .once('connect', function (this: net.Socket) {
+            this.destroy();
+            resolve(true);
+          })
+          .once('error', () => resolve(false)),
+      ),
+  );
+  start(process.execPath, [path.join(ROOT, 'dist/mock-exchange/src/main.js')], {
+    MOCK_EXCHANGE_PORT: String(mockPort),
+  });
+  const mockUrl = `http://127.0.0.1:${mockPort}`;
+  await waitFor('mock exchange', async () => (await fetch(`${mockUrl}/__control/health`)).ok);
+
+  const api = `http://127.0.0.1:${apiPort}`;
+  const service = start(
+    process.execPath,
+    [path.join(ROOT, 'dist/service/src/main.js')],
+    {
+      WORKERS: String(WORKERS),
+      HOST: '127.0.0.1',
+      PORT: String(apiPort),
+      METRICS_PORT: String(metricsPort),
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      MOCK_EXCHANGE_URL: mockUrl,
+      LOG_LEVEL: 'info',
+      REFRESH_INTERVAL_MS: String(REFRESH_INTERVAL_MS),
+    },
+    path.join(tmp, 'service.log'),
+  );
+  const readyMs = await waitFor(
+    'service readiness',
+    async () => (await fetch(`${api}/health/readiness`)).status === 200,
+  );
+
+  // The baseline writes the service's own bytes and headers.
+  const sample = await fetch(`${api}/api/v1/prices/eth-usdt`);
+  const body = Buffer.from(await sample.arrayBuffer());
+  const headers = ['etag', 'cache-control', 'age'].flatMap((h) => [h, sample.headers.get(h) ?? '']);
+  writeFileSync(path.join(tmp, 'body.json'), body);
+  writeFileSync(path.join(tmp, 'headers.json'), JSON.stringify(headers));
+  start(process.execPath, [
+    path.join(ROOT, 'dist/scripts/bench/bare-server.js'),
+    String(barePort),
+    String(WORKERS),
+    path.join(tmp, 'body.json'),
+    path.join(tmp, 'headers.json'),
+  ]);
+  const bare = `http://127.0.0.1:${barePort}/`;
+  await waitFor('bare server', async () => (await fetch(bare)).ok);
+  const priceUrl = `${api}/api/v1/prices/eth-usdt`;
+
+  const countersBefore = (await (await fetch(`${mockUrl}/__control/counters`)).json()) as Record<
+    string,
+    number
+  >;
+  const loadStarted = performance.now();
+  const closed: { bare: Figures; service: Figures }[] = [];
+  const open: { bare: Figures; service: Figures }[] = [];
+  for (const [label, drive, results] of [
+    ['closed loop', closedLoop, closed],
+    ['open loop', openLoop, open],
+  ] as const) {
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate who goes first so drift on a shared machine does not favour one side.
+      const order = round % 2 === 0 ? (['bare', 'service'] as const) : (['service', 'bare'] as const);
+      const result: Partial<Record<'bare' | 'service', Figures>> = {};
+      for (const side of order) {
+        process.stderr.write(`${label} round ${round + 1}/${ROUNDS}: ${side}…\n`);
+        result[side] = await drive(side === 'bare' ? bare : priceUrl);
+      }
+      results.push(result as { bare: Figures; service: Figures });
+    }
+  }
+  const loadSeconds = (performance.now() - loadStarted) / 1000;
+  const countersAfter = (await (await fetch(`${mockUrl}/__control/counters`)).json()) as Record<
+    string,
+    number
+  >;
+  const intervals = (loadSeconds * 1000) / REFRESH_INTERVAL_MS;
+  const perInterval = Object.fromEntries(
+    Object.keys(countersAfter).map((s) => [
+      s,
+      Number(((countersAfter[s]! - (countersBefore[s] ?? 0)) / intervals).toFixed(3)),
+    ]),
+  );
+
+  const ps = spawnSync('ps', ['-o', 'pid=,rss=', '--ppid', String(service.pid)], {
+    encoding: 'utf8',
+  }).stdout.trim();
+  const workerRssMb = ps
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => Number(line.trim().split(/\s+/)[1]) / 1024);
+
+  const rows = (name: string, results: { bare: Figures; service: Figures }[]) => {
+    console.log(`\n${name} (${CONNECTIONS} connections, ${SECONDS}s per run, ${WORKERS} workers each)`);
+    console.log('round | side    |    req/s |  p50 ms |  p99 ms | p99.9 ms | errors | non-2xx | ratio');
+    results.forEach((r, i) => {
+      const ratio = r.service.rps / r.bare.rps;
+      for (const side of ['bare', 'service'] as const) {
+        const f = r[side];
+        console.log(
+          `${String(i + 1).padStart(5)} | ${side.padEnd(7)} | ${fmt(f.rps, 0).padStart(8)} | ${fmt(f.p50, 2).padStart(7)} | ${fmt(f.p99, 2).padStart(7)} | ${fmt(f.p999, 2).padStart(8)} | ${String(f.errors).padStart(6)} | ${String(f.non2xx).padStart(7)} | ${side === 'service' ? ratio.toFixed(3) : ''}`,
+        );
+      }
+    });
+    const ratios = results.map((r) => r.service.rps / r.bare.rps);
+    console.log(`median ratio service/bare: ${median(ratios).toFixed(3)}`);
+    return median(ratios);
+  };
+  const closedRatio = rows('Closed loop (wrk)', closed);
+  rows(`Open loop at ${RATE} req/s`, open);
+  const openP99 = median(open.map((r) => r.service.p99));
+  const openRps = median(open.map((r) => r.service.rps));
+  const maxWorkerRss = Math.max(...workerRssMb);
+  const upstreamExact = Object.values(perInterval).every((v) => v > 0.9 && v <= 1.0);
+
+  console.log(`\nstart to ready: ${readyMs.toFixed(0)} ms`);
+  console.log(`worker RSS after the run: ${workerRssMb.map((m) => `${m.toFixed(1)} MB`).join(', ')}`);
+  console.log(
+    `upstream calls per source per ${REFRESH_INTERVAL_MS} ms interval during the run: ${JSON.stringify(perInterval)}`,
+  );
+  const targets = [
+    ['median req/s ratio service/bare >= 0.85 (closed loop)', closedRatio >= 0.85, closedRatio.toFixed(3)],
+    [
+      `p99 <= 50 ms at ${RATE} req/s open loop`,
+      openP99 <= 50 && openRps >= RATE * 0.95,
+      `${fmt(openP99, 2)} ms at ${openRps} req/s`,
+    ],
+    ['one upstream call per source per interval', upstreamExact, JSON.stringify(perInterval)],
+    ['worker RSS <= 80 MB', maxWorkerRss <= 80, `${maxWorkerRss.toFixed(1)} MB`],
+  ] as const;
+  console.log('\ntargets:');
+  for (const [name, ok, value] of targets) console.log(`  ${ok ? 'MET   ' : 'MISSED'} ${name}: ${value}`);
+
+  mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
+  const file = path.join(ROOT, 'bench-results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+        closed,
+        open,
+        readyMs,
+        workerRssMb,
+        perInterval,
+      },
+      null,
+      2,
+    ),
+  );
+  console.log(`\nraw figures: ${path.relative(ROOT, file)}; service log: ${path.join(tmp, 'service.log')}`);
+  process.exitCode = targets.every(([, ok]) => ok) ? 0 : 1;
+}
+
+function cleanup(): void {
+  for (const child of children.reverse()) if (child.exitCode === null) child.kill('SIGTERM');
+}
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    cleanup();
+    // Give the children a moment to drain and the service log to be written.
+    setTimeout(() => process.exit(), 2500).unref();
+  });
