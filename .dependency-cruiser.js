@@ -27,20 +27,20 @@ module.exports = {
       comment: 'Use cases talk to the outside through ports (application/ports.ts), never to infrastructure.',
       severity: 'error',
       from: { path: '^service/src/application/' },
-      to: { path: ['^service/src/(infrastructure|presentation|cluster)/', '^service/src/composition-root'] },
+      to: { path: ['^service/src/(infrastructure|presentation|cluster)/', '^service/src/composition/'] },
     },
     {
       name: 'presentation-not-infrastructure',
       comment: 'HTTP handlers get what they need from the composition root, not by importing adapters.',
       severity: 'error',
       from: { path: '^service/src/presentation/' },
-      to: { path: ['^service/src/(infrastructure|cluster)/', '^service/src/composition-root'] },
+      to: { path: ['^service/src/(infrastructure|cluster)/', '^service/src/composition/'] },
     },
     {
       name: 'infrastructure-not-presentation',
       severity: 'error',
       from: { path: '^service/src/infrastructure/' },
-      to: { path: ['^service/src/(presentation|cluster)/', '^service/src/composition-root'] },
+      to: { path: ['^service/src/(presentation|cluster)/', '^service/src/composition/'] },
     },
     {
       name: 'service-and-mock-are-separate',

@@ -95,11 +95,11 @@ const lastJsonLine = (text: string) =>
       .pop() as string,
   );
 
-async function closedLoop(url: string): Promise<Figures> {
+async function closedLoop(url: string, seconds = SECONDS): Promise<Figures> {
   const out = await run('wrk', [
     '-t2',
     `-c${CONNECTIONS}`,
-    `-d${SECONDS}s`,
+    `-d${seconds}s`,
     '--timeout',
     '5s',
     '-s',
@@ -118,6 +118,17 @@ async function openLoop(url: string): Promise<Figures> {
     String(SECONDS),
   ]);
   return lastJsonLine(out) as Figures;
+}
+
+/** Sum of every sample of a metric whose label text contains `labels`. */
+function sum(text: string, name: string, labels: string): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const match = /^([a-z_:]+)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (match?.[1] === name && (match[2] ?? '').includes(labels)) total += Number(match[3]);
+  }
+  return total;
 }
 
 const median = (values: number[]) => {
@@ -208,6 +219,13 @@ async function main(): Promise<void> {
   await waitFor('bare server', async () => (await fetch(bare)).ok);
   const priceUrl = `${api}/api/v1/prices/eth-usdt`;
 
+  // Warm-up: both servers get the same short load first, so JIT compilation is not part of any round.
+  process.stderr.write('warm-up…\n');
+  await closedLoop(bare, 3);
+  await closedLoop(priceUrl, 3);
+
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  const metricsBefore = await (await fetch(metricsUrl)).text();
   const countersBefore = (await (await fetch(`${mockUrl}/__control/counters`)).json()) as Record<
     string,
     number
@@ -235,6 +253,19 @@ async function main(): Promise<void> {
     string,
     number
   >;
+  const metricsAfter = await (await fetch(metricsUrl)).text();
+  const delta = (name: string, labels: string) =>
+    sum(metricsAfter, name, labels) - sum(metricsBefore, name, labels);
+  const refresh = {
+    roundsPublished: delta('price_refresh_rounds_total', 'result="published"'),
+    roundsNoQuorum: delta('price_refresh_rounds_total', 'result="no_quorum"'),
+    upstreamSuccess: delta('upstream_requests_total', 'outcome="success"'),
+    upstreamFailed:
+      delta('upstream_requests_total', '') - delta('upstream_requests_total', 'outcome="success"'),
+    upstreamMsAvg:
+      (1000 * delta('upstream_request_duration_seconds_sum', '')) /
+      Math.max(1, delta('upstream_request_duration_seconds_count', '')),
+  };
   const intervals = (loadSeconds * 1000) / REFRESH_INTERVAL_MS;
   const perInterval = Object.fromEntries(
     Object.keys(countersAfter).map((s) => [
@@ -279,6 +310,11 @@ async function main(): Promise<void> {
   console.log(
     `upstream calls per source per ${REFRESH_INTERVAL_MS} ms interval during the run: ${JSON.stringify(perInterval)}`,
   );
+  console.log(
+    `refresh during the run (${intervals.toFixed(0)} intervals): ${refresh.roundsPublished} rounds published, ` +
+      `${refresh.roundsNoQuorum} without quorum; upstream fetches ${refresh.upstreamSuccess} ok, ` +
+      `${refresh.upstreamFailed} failed, ${refresh.upstreamMsAvg.toFixed(1)} ms on average`,
+  );
   const targets = [
     ['median req/s ratio service/bare >= 0.85 (closed loop)', closedRatio >= 0.85, closedRatio.toFixed(3)],
     [
@@ -304,6 +340,7 @@ async function main(): Promise<void> {
         readyMs,
         workerRssMb,
         perInterval,
+        refresh,
       },
       null,
       2,

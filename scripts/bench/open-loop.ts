@@ -2,60 +2,106 @@
  * Open-loop load at a fixed rate: request i is due at start + i/rate whatever happened before, and its
  * latency is measured from when it was due, not from when a connection became free. A stalled server
  * therefore shows up as latency (no coordinated omission), which a closed-loop tool would hide.
+ * Raw keep-alive sockets and a minimal HTTP/1.1 response reader keep the generator itself cheap: it shares
+ * the two cores with the server under test.
  * Usage: node dist/scripts/bench/open-loop.js <url> <rate> <connections> <seconds>
  * Prints one JSON line: { target, sent, completed, errors, non2xx, rps, p50, p99, p999, max } (ms).
  */
-import http from 'node:http';
+import net from 'node:net';
 
 const [url = '', rateArg = '5000', connectionsArg = '300', secondsArg = '10'] = process.argv.slice(2);
 const rate = Number(rateArg);
 const seconds = Number(secondsArg);
 const target = new URL(url);
-const agent = new http.Agent({
-  keepAlive: true,
-  maxSockets: Number(connectionsArg),
-  maxFreeSockets: Number(connectionsArg),
-});
+const request = Buffer.from(
+  `GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n\r\n`,
+);
 const total = Math.round(rate * seconds);
 const latencies = new Float64Array(total);
+const due = new Float64Array(total);
+let queued = 0; // requests that have come due
+let taken = 0; // requests handed to a connection
 let completed = 0;
 let errors = 0;
 let non2xx = 0;
-let sent = 0;
-const start = performance.now();
+const idle: Connection[] = [];
+const HEADER_END = Buffer.from('\r\n\r\n');
 
-function fire(dueAt: number): void {
-  sent++;
-  const req = http.request(
-    { host: target.hostname, port: target.port, path: target.pathname + target.search, agent, method: 'GET' },
-    (res) => {
-      if (res.statusCode === undefined || res.statusCode >= 300) non2xx++;
-      res.resume();
-      res.on('end', () => {
-        latencies[completed++] = performance.now() - dueAt;
-        maybeFinish();
-      });
-    },
-  );
-  req.on('error', () => {
-    errors++;
-    maybeFinish();
-  });
-  req.end();
+class Connection {
+  private readonly socket: net.Socket;
+  private pending: Buffer = Buffer.alloc(0);
+  private dueAt = 0;
+
+  constructor() {
+    this.socket = net.connect(Number(target.port), target.hostname);
+    this.socket.setNoDelay(true);
+    this.socket.on('connect', () => {
+      idle.push(this);
+      if (++connected === connections.length) begin();
+    });
+    this.socket.on('data', (chunk: Buffer) => this.read(chunk));
+    this.socket.on('error', () => {
+      errors++;
+      finishIfDone();
+    });
+  }
+
+  next(): void {
+    if (taken >= queued) {
+      idle.push(this);
+      return;
+    }
+    this.dueAt = due[taken++] as number;
+    this.socket.write(request);
+  }
+
+  private read(chunk: Buffer): void {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const headerEnd = this.pending.indexOf(HEADER_END);
+    if (headerEnd < 0) return;
+    const head = this.pending.toString('latin1', 0, headerEnd);
+    const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+    if (this.pending.length < headerEnd + 4 + length) return;
+    const status = Number(head.slice(9, 12));
+    if (!(status >= 200 && status < 300)) non2xx++;
+    this.pending = this.pending.subarray(headerEnd + 4 + length);
+    latencies[completed++] = performance.now() - this.dueAt;
+    finishIfDone();
+    this.next();
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
 }
 
-// A 1 ms tick sends every request that has come due; each keeps its own due time.
-const timer = setInterval(() => {
+let connected = 0;
+const connections = Array.from({ length: Number(connectionsArg) }, () => new Connection());
+let start = 0;
+let timer: NodeJS.Timeout | undefined;
+let hardStop: NodeJS.Timeout | undefined;
+
+/** The clock starts once every connection is open: connection setup is not what is measured. */
+function begin(): void {
+  start = performance.now();
+  timer = setInterval(tick, 1);
+  hardStop = setTimeout(() => finish(), (seconds + 10) * 1000);
+}
+
+// Every millisecond, mark what has come due and hand it to idle connections; the rest waits in order.
+function tick(): void {
   const now = performance.now();
-  const due = Math.min(total, Math.floor(((now - start) / 1000) * rate));
-  while (sent < due) fire(start + (sent / rate) * 1000);
-  if (sent >= total) clearInterval(timer);
-}, 1);
+  const dueNow = Math.min(total, Math.floor(((now - start) / 1000) * rate));
+  while (queued < dueNow) {
+    due[queued] = start + (queued / rate) * 1000;
+    queued++;
+  }
+  while (idle.length > 0 && taken < queued) (idle.pop() as Connection).next();
+  if (queued >= total) clearInterval(timer);
+}
 
-const hardStop = setTimeout(() => finish(), (seconds + 10) * 1000);
-
-function maybeFinish(): void {
-  if (sent >= total && completed + errors >= total) finish();
+function finishIfDone(): void {
+  if (queued >= total && completed + errors >= total) finish();
 }
 
 function finish(): void {
@@ -71,7 +117,7 @@ function finish(): void {
   process.stdout.write(
     `${JSON.stringify({
       target: rate,
-      sent,
+      sent: taken,
       completed,
       errors,
       non2xx,
@@ -79,9 +125,9 @@ function finish(): void {
       p50: round(at(0.5)),
       p99: round(at(0.99)),
       p999: round(at(0.999)),
-      max: round(sorted.length ? (sorted[sorted.length - 1] as number) : NaN),
+      max: round(at(1)),
     })}\n`,
   );
-  agent.destroy();
+  for (const connection of connections) connection.close();
   process.exit(0);
 }

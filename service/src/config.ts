@@ -42,6 +42,8 @@ export interface Config {
     readonly breakerResetMs: number;
   };
   readonly shutdownTimeoutMs: number;
+  /** Share of incoming requests traced when the caller sent no traceparent. */
+  readonly traceRequestsRatio: number;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +96,13 @@ const envSchema = z.object({
   BREAKER_VOLUME_THRESHOLD: int(1, 1000, 3),
   BREAKER_RESET_MS: int(100, 600_000, 10_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000, 10_000),
+  TRACE_REQUESTS_RATIO: z
+    .string()
+    .trim()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a ratio between 0 and 1, like 0.01')
+    .transform(Number)
+    .optional()
+    .transform((v) => v ?? 0.01),
   ...Object.fromEntries(EXCHANGES.map((name) => [sourceUrlVariable(name), url])),
 });
 
@@ -189,6 +198,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
       breakerResetMs: e.BREAKER_RESET_MS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    traceRequestsRatio: e.TRACE_REQUESTS_RATIO,
   });
 }
 

@@ -4,7 +4,8 @@ import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } fro
 type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 import type { PriceSnapshot } from '../application/price-snapshot';
 import type { Config } from '../config';
-import { buildRefresher, createSharedCache } from '../composition-root';
+import { buildRefresher } from '../composition/refresher';
+import { createSharedCache } from '../composition/shared-cache';
 import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import { shutdownTracing } from '../tracing';

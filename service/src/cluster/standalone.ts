@@ -1,5 +1,7 @@
 import type { Config } from '../config';
-import { buildHttp, buildRefresher, createSharedCache } from '../composition-root';
+import { buildHttp } from '../composition/http';
+import { buildRefresher } from '../composition/refresher';
+import { createSharedCache } from '../composition/shared-cache';
 import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import { shutdownTracing } from '../tracing';

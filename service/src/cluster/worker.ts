@@ -1,5 +1,6 @@
 import type { Config } from '../config';
-import { buildHttp, createSharedCache } from '../composition-root';
+import { buildHttp } from '../composition/http';
+import { createSharedCache } from '../composition/shared-cache';
 import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import { shutdownTracing } from '../tracing';

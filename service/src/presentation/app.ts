@@ -1,3 +1,4 @@
+import { context, trace } from '@opentelemetry/api';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -8,6 +9,7 @@ import type { Metrics } from '../shared/metrics';
 import openapi from '../../openapi.json';
 import { PRICE_ROUTE, type PriceHandler } from './price-route';
 import { sendProblem } from './problem';
+import type { RequestTracer } from './request-tracing';
 
 export interface AppDeps {
   readonly priceHandler: PriceHandler;
@@ -17,6 +19,7 @@ export interface AppDeps {
   readonly sharedCacheStatus: () => 'up' | 'down' | 'disabled';
   readonly isDraining: () => boolean;
   readonly metrics: Pick<Metrics, 'httpObserver'>;
+  readonly tracer: RequestTracer;
   readonly logger: Logger;
 }
 
@@ -36,9 +39,10 @@ export function createApp(deps: AppDeps): express.Express {
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();
 
-  // Request duration for every route but the fast-pathed price route (measured in the dispatcher).
+  // Duration and a sampled server span for every request Express handles (the fast path has its own).
   app.use((req, res, next) => {
     const started = performance.now();
+    const span = deps.tracer.start(req, 'express');
     res.once('finish', () => {
       // The route template, never the raw URL: label values must stay a small, fixed set.
       const path: unknown = req.route?.path;
@@ -50,8 +54,14 @@ export function createApp(deps: AppDeps): express.Express {
         observers.set(key, observe);
       }
       observe(res.statusCode, (performance.now() - started) / 1000);
+      if (span !== undefined) {
+        span.updateName(`${req.method} ${route}`);
+        span.setAttribute('http.route', route);
+        deps.tracer.end(span, res.statusCode);
+      }
     });
-    next();
+    if (span === undefined) next();
+    else context.with(trace.setSpan(context.active(), span), next);
   });
 
   app.get('/api/', (_req, res) => {
@@ -188,7 +198,7 @@ export function createApp(deps: AppDeps): express.Express {
  */
 export function createRequestListener(
   app: express.Express,
-  deps: Pick<AppDeps, 'priceHandler' | 'metrics' | 'isDraining'>,
+  deps: Pick<AppDeps, 'priceHandler' | 'metrics' | 'isDraining' | 'tracer'>,
 ): RequestListener {
   const fastPaths = new Map<string, string>();
   for (const pair of deps.priceHandler.pairs) fastPaths.set(`${PRICE_PREFIX}${pair}`, pair);
@@ -205,12 +215,16 @@ export function createRequestListener(
     if (deps.isDraining()) res.shouldKeepAlive = false;
     const started = performance.now();
     const observe = req.method === 'GET' ? observeGet : observeHead;
-    const status = deps.priceHandler.handle(req, res, pair);
-    if (typeof status === 'number') observe(status, (performance.now() - started) / 1000);
-    else
-      status.then(
-        (code) => observe(code, (performance.now() - started) / 1000),
-        () => res.destroy(),
-      );
+    const span = deps.tracer.start(req, PRICE_ROUTE);
+    const done = (code: number) => {
+      observe(code, (performance.now() - started) / 1000);
+      if (span !== undefined) deps.tracer.end(span, code);
+    };
+    const status =
+      span === undefined
+        ? deps.priceHandler.handle(req, res, pair)
+        : context.with(trace.setSpan(context.active(), span), () => deps.priceHandler.handle(req, res, pair));
+    if (typeof status === 'number') done(status);
+    else status.then(done, () => res.destroy());
   };
 }

@@ -8,6 +8,7 @@ import {
   type PriceStatus,
 } from '../application/price-snapshot';
 import { sendProblem } from './problem';
+import { rawHeader } from './request-tracing';
 
 export const PRICE_ROUTE = '/api/v1/prices/:pair';
 
@@ -147,7 +148,7 @@ export function createPriceHandler(deps: PriceHandlerDeps) {
       rendered.set(pair, view);
     }
     if (view.status === 'unavailable') return unavailable(res, req, pair, count, snapshot);
-    const ifNoneMatch = req.headers['if-none-match'];
+    const ifNoneMatch = rawHeader(req, 'if-none-match');
     if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, view.etag)) {
       res.writeHead(304, view.notModifiedHeaders as string[]);
       res.end();

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createHotCounter, createHotHistogram } from './hot-metrics';
 
 /**
  * Every metric the service exports, in one place so dashboards and alerts have one list to match
@@ -30,24 +31,22 @@ export function createMetrics(options: {
   const registers = [registry];
   let priceAgeProvider: PriceAgeProvider | undefined;
 
-  const httpDuration = new Histogram({
+  // The three metrics touched by every price request use the allocation-free hot variants.
+  const httpDuration = createHotHistogram({
     name: 'http_request_duration_seconds',
     help: 'Duration of HTTP requests from the first byte read to the last byte written, by route template, method and status code.',
-    labelNames: ['route', 'method', 'status_code'] as const,
     buckets: HTTP_DURATION_BUCKETS,
-    registers,
+    registry,
   });
-  const priceServed = new Counter({
+  const priceServed = createHotCounter({
     name: 'price_responses_total',
     help: 'Price responses by pair and price status (ok, degraded, stale, unavailable, not_modified).',
-    labelNames: ['pair', 'status'] as const,
-    registers,
+    registry,
   });
-  const cacheLookups = new Counter({
+  const cacheLookups = createHotCounter({
     name: 'price_cache_lookups_total',
     help: 'Cache lookups by tier (l1 in-process, l2 Redis) and result (hit, miss, error, rejected: a malformed value refused).',
-    labelNames: ['tier', 'result'] as const,
-    registers,
+    registry,
   });
   new Gauge({
     name: 'price_age_seconds',
@@ -64,10 +63,10 @@ export function createMetrics(options: {
     },
   });
   const bindCache = (tier: CacheTier) => ({
-    hit: cacheLookups.labels({ tier, result: 'hit' }),
-    miss: cacheLookups.labels({ tier, result: 'miss' }),
-    error: cacheLookups.labels({ tier, result: 'error' }),
-    rejected: cacheLookups.labels({ tier, result: 'rejected' }),
+    hit: cacheLookups.bind({ tier, result: 'hit' }),
+    miss: cacheLookups.bind({ tier, result: 'miss' }),
+    error: cacheLookups.bind({ tier, result: 'error' }),
+    rejected: cacheLookups.bind({ tier, result: 'rejected' }),
   });
   const cacheChildren = { l1: bindCache('l1'), l2: bindCache('l2') };
   const redisErrors = new Counter({
@@ -193,30 +192,30 @@ export function createMetrics(options: {
     },
     /** Bound observer for one route and method: children are created once per status code, not per request. */
     httpObserver(route: string, method: string) {
-      const children = new Map<number, ReturnType<typeof httpDuration.labels>>();
+      const children = new Map<number, (seconds: number) => void>();
       return (statusCode: number, seconds: number) => {
-        let child = children.get(statusCode);
-        if (child === undefined) {
-          child = httpDuration.labels({ route, method, status_code: String(statusCode) });
-          children.set(statusCode, child);
+        let observe = children.get(statusCode);
+        if (observe === undefined) {
+          observe = httpDuration.bind({ route, method, status_code: String(statusCode) });
+          children.set(statusCode, observe);
         }
-        child.observe(seconds);
+        observe(seconds);
       };
     },
     priceServedCounter(pair: string) {
-      const children = new Map<string, ReturnType<typeof priceServed.labels>>();
+      const children = new Map<string, () => void>();
       return (status: string) => {
-        let child = children.get(status);
-        if (child === undefined) {
-          child = priceServed.labels({ pair, status });
-          children.set(status, child);
+        let inc = children.get(status);
+        if (inc === undefined) {
+          inc = priceServed.bind({ pair, status });
+          children.set(status, inc);
         }
-        child.inc();
+        inc();
       };
     },
     /** Children bound once: this runs on every request. */
     cacheLookup(tier: CacheTier, result: CacheResult) {
-      cacheChildren[tier][result].inc();
+      cacheChildren[tier][result]();
     },
     redisError(operation: string) {
       redisErrors.inc({ operation });

@@ -145,7 +145,7 @@ test('When Redis is killed mid-test, then prices are still served with 200; when
 describe('a cold reader (a new worker) and L2', () => {
   const logger = createLogger({ level: 'error', service: 'test', silent: true });
 
-  function coldReader(prefix: string) {
+  async function coldReader(prefix: string) {
     const metrics = createMetrics({ pairs: ['eth-usdt'], defaultMetrics: false });
     const l2 = createRedisCache(
       {
@@ -172,7 +172,7 @@ describe('a cold reader (a new worker) and L2', () => {
       (p) => p.status === 200,
       { what: 'serving' },
     );
-    const { reader, metrics, close } = coldReader('cold:');
+    const { reader, metrics, close } = await coldReader('cold:');
     try {
       await eventually(
         async () => (await reader.load('eth-usdt'))?.price?.price,
@@ -189,7 +189,7 @@ describe('a cold reader (a new worker) and L2', () => {
 
   test('When the value in Redis is poisoned, then it is rejected and counted, never served', async () => {
     const client = new Redis(redis.url);
-    const { reader, metrics, close } = coldReader('poison:');
+    const { reader, metrics, close } = await coldReader('poison:');
     try {
       const poisoned = [
         'not json',

@@ -1,0 +1,22 @@
+import type { SharedCache } from '../application/ports';
+import type { Config } from '../config';
+import { createDisabledSharedCache, createRedisCache } from '../infrastructure/cache/redis-cache';
+import type { Logger } from '../shared/logger';
+import type { Metrics } from '../shared/metrics';
+
+// The composition folder is the only place infrastructure is constructed. It is split by process role so a
+// worker never loads the exchange clients and a primary never loads Express.
+
+export function createSharedCache(config: Config, deps: { metrics: Metrics; logger: Logger }): SharedCache {
+  if (config.redis.url === undefined) return createDisabledSharedCache();
+  return createRedisCache(
+    {
+      url: config.redis.url,
+      keyPrefix: config.redis.keyPrefix,
+      commandTimeoutMs: config.redis.commandTimeoutMs,
+      snapshotTtlMs: config.price.maxStalenessMs,
+      sourceResultTtlMs: config.price.maxSourceAgeMs,
+    },
+    deps,
+  );
+}
