@@ -17,7 +17,7 @@ DEPS_STAMP := node_modules/.install-stamp
 BUILD_STAMP := dist/.build-stamp
 SOURCES := $(shell find service/src mock-exchange/src scripts -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json
 
-.PHONY: help install build run dev test test-unit lint format clean node bench
+.PHONY: help install build run dev test test-unit lint format clean node bench monitoring-up monitoring-down monitoring-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -69,6 +69,18 @@ format: $(DEPS_STAMP) ## rewrite files with prettier and eslint --fix
 bench: $(BUILD_STAMP) ## benchmark the service against a bare node:http cluster, side by side (needs wrk, redis-server)
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 2; }
 	node dist/scripts/bench/bench.js
+
+COMPOSE_MONITORING := docker compose -f docker-compose.yml -f docker-compose.monitoring.yml
+
+monitoring-up: ## service + Redis + Prometheus :9090, Alertmanager :9093, Grafana :3000, Loki :3100, Tempo (needs Docker)
+	$(COMPOSE_MONITORING) up -d --build --wait
+	@echo "Grafana: http://localhost:3000 (admin / $${GF_SECURITY_ADMIN_PASSWORD:-admin}); Prometheus: http://localhost:9090"
+
+monitoring-down: ## stop the monitoring stack (data volumes are kept)
+	$(COMPOSE_MONITORING) down --remove-orphans
+
+monitoring-test: $(BUILD_STAMP) ## the monitoring tests only (promtool, amtool, dashboards, live scrape and alert)
+	npx jest --ci monitoring/test
 
 clean: ## remove build output
 	rm -rf dist coverage

@@ -7,7 +7,7 @@
  * Prints a table and the targets met or missed; writes bench-results/<time>.json. Exits 1 if a target is missed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 300);
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
 const WORKERS = Number(process.env.WORKERS ?? 2);
 const REFRESH_INTERVAL_MS = 1000;
+/** Node flags of the production command (Dockerfile CMD, make run); workers inherit them. */
+const SERVICE_NODE_ARGS = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const children: ChildProcess[] = [];
 
 interface Figures {
@@ -184,7 +186,7 @@ async function main(): Promise<void> {
   const api = `http://127.0.0.1:${apiPort}`;
   const service = start(
     process.execPath,
-    [path.join(ROOT, 'dist/service/src/main.js')],
+    [...SERVICE_NODE_ARGS, path.join(ROOT, 'dist/service/src/main.js')],
     {
       WORKERS: String(WORKERS),
       HOST: '127.0.0.1',
@@ -208,7 +210,7 @@ async function main(): Promise<void> {
   const headers = ['etag', 'cache-control', 'age'].flatMap((h) => [h, sample.headers.get(h) ?? '']);
   writeFileSync(path.join(tmp, 'body.json'), body);
   writeFileSync(path.join(tmp, 'headers.json'), JSON.stringify(headers));
-  start(process.execPath, [
+  const bareServer = start(process.execPath, [
     path.join(ROOT, 'dist/scripts/bench/bare-server.js'),
     String(barePort),
     String(WORKERS),
@@ -274,13 +276,29 @@ async function main(): Promise<void> {
     ]),
   );
 
-  const ps = spawnSync('ps', ['-o', 'pid=,rss=', '--ppid', String(service.pid)], {
-    encoding: 'utf8',
-  }).stdout.trim();
-  const workerRssMb = ps
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => Number(line.trim().split(/\s+/)[1]) / 1024);
+  /** RSS of each child of pid, and its private anonymous part (RssAnon) and proportional share (Pss). */
+  const childMemory = (pid: number | undefined) =>
+    spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .map((child) => {
+        const read = (file: string, field: string) =>
+          Number(
+            new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(
+              readFileSync(`/proc/${child}/${file}`, 'utf8'),
+            )?.[1] ?? NaN,
+          ) / 1024;
+        return {
+          rss: read('status', 'VmRSS'),
+          anon: read('status', 'RssAnon'),
+          pss: read('smaps_rollup', 'Pss'),
+        };
+      });
+  const serviceMemory = childMemory(service.pid);
+  const bareMemory = childMemory(bareServer.pid);
+  const childRssMb = (memory: { rss: number }[]) => memory.map((m) => m.rss);
+  const workerRssMb = childRssMb(serviceMemory);
 
   const rows = (name: string, results: { bare: Figures; service: Figures }[]) => {
     console.log(`\n${name} (${CONNECTIONS} connections, ${SECONDS}s per run, ${WORKERS} workers each)`);
@@ -306,7 +324,12 @@ async function main(): Promise<void> {
   const upstreamExact = Object.values(perInterval).every((v) => v > 0.9 && v <= 1.0);
 
   console.log(`\nstart to ready: ${readyMs.toFixed(0)} ms`);
-  console.log(`worker RSS after the run: ${workerRssMb.map((m) => `${m.toFixed(1)} MB`).join(', ')}`);
+  const describe = (memory: { rss: number; anon: number; pss: number }[]) =>
+    memory
+      .map((m) => `${m.rss.toFixed(1)} MB (anon ${m.anon.toFixed(1)}, pss ${m.pss.toFixed(1)})`)
+      .join(', ');
+  console.log(`worker RSS after the run: service ${describe(serviceMemory)}; bare ${describe(bareMemory)}`);
+  if (SERVICE_NODE_ARGS.length > 0) console.log(`service node flags: ${SERVICE_NODE_ARGS.join(' ')}`);
   console.log(
     `upstream calls per source per ${REFRESH_INTERVAL_MS} ms interval during the run: ${JSON.stringify(perInterval)}`,
   );

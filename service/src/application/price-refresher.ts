@@ -172,32 +172,44 @@ export function createPriceRefresher(deps: RefresherDeps) {
     await shared.putSnapshot(snapshot);
   }
 
+  let lastEpoch = -1;
+
+  function runRound(epoch: number): void {
+    lastEpoch = epoch;
+    if (currentRound !== undefined) return; // the previous round is still aggregating: skip, never overlap
+    currentRound = tracer
+      .startActiveSpan('price.refresh', async (span) => {
+        span.setAttribute('price.epoch', epoch);
+        try {
+          await round(epoch);
+        } finally {
+          span.end();
+        }
+      })
+      .catch((error: unknown) => {
+        logger.error('refresh round failed', { error });
+      })
+      .finally(() => {
+        currentRound = undefined;
+      });
+  }
+
+  /**
+   * Timers run on a monotonic clock and the epoch on the wall clock, so a timer can fire a hair before the
+   * boundary it was set for. The target epoch is therefore decided when the timer is set, not when it fires;
+   * a timer that fires more than an interval late moves on to the current epoch.
+   */
   function schedule(): void {
     if (stopped) return;
-    const now = clock();
-    const next = (Math.floor(now / intervalMs) + 1) * intervalMs;
-    timer = setTimeout(() => {
-      if (stopped) return;
-      const epoch = Math.floor(clock() / intervalMs);
-      if (currentRound === undefined) {
-        currentRound = tracer
-          .startActiveSpan('price.refresh', async (span) => {
-            span.setAttribute('price.epoch', epoch);
-            try {
-              await round(epoch);
-            } finally {
-              span.end();
-            }
-          })
-          .catch((error: unknown) => {
-            logger.error('refresh round failed', { error });
-          })
-          .finally(() => {
-            currentRound = undefined;
-          });
-      }
-      schedule();
-    }, next - now);
+    const target = lastEpoch + 1;
+    timer = setTimeout(
+      () => {
+        if (stopped) return;
+        runRound(Math.max(target, Math.floor(clock() / intervalMs)));
+        schedule();
+      },
+      Math.max(0, target * intervalMs - clock()),
+    );
   }
 
   return {
@@ -205,11 +217,10 @@ export function createPriceRefresher(deps: RefresherDeps) {
     async start(): Promise<void> {
       if (!stopped) return;
       stopped = false;
-      currentRound = round(Math.floor(clock() / intervalMs)).finally(() => {
-        currentRound = undefined;
-      });
+      runRound(Math.floor(clock() / intervalMs));
+      const first = currentRound;
       schedule();
-      await currentRound;
+      await first;
     },
     async stop(): Promise<void> {
       stopped = true;
