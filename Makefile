@@ -25,7 +25,7 @@ help: ## list the targets
 $(TOOLS_DIR)/node_modules/.bin/node:
 	@echo "system node is $(SYSTEM_NODE_MAJOR).x (< $(NODE_MIN_MAJOR)): installing Node 24 LTS into .tools/"
 	@mkdir -p $(TOOLS_DIR)
-	@cd $(TOOLS_DIR) && [ -f package.json ] || (cd $(TOOLS_DIR) && npm init -y >/dev/null)
+	@[ -f $(TOOLS_DIR)/package.json ] || echo '{ "name": "tools", "private": true }' > $(TOOLS_DIR)/package.json
 	@cd $(TOOLS_DIR) && npm install --no-audit --no-fund --loglevel=error node@24
 	@$@ --version
 

@@ -1,9 +1,13 @@
 /**
- * Every metric name the service exports (service/src/shared/metrics.ts plus prom-client's default metrics),
- * as base names: a histogram is listed once, without its _bucket/_count/_sum series.
+ * Every metric family the service exports on :8001 (service/src/shared/metrics.ts plus prom-client's default
+ * metrics), as declared by the `# TYPE` lines: a histogram is listed once, without its _bucket/_count/_sum.
  *
- * Hard-coded for now. The service's own tests will replace this with a live scrape of :8001 (parse the
- * `# TYPE` lines) so a renamed metric breaks the monitoring tests instead of silently emptying a panel.
+ * Hard-coded so the static tests (alert-rules, dashboards) run without starting anything, and kept honest by
+ * live-metrics.test.ts: it scrapes the real clustered service and fails when this list and the scrape differ
+ * either way. So a renamed metric breaks the monitoring tests instead of silently emptying a panel.
+ *
+ * Not listed: process_start_time_seconds. prom-client's cluster aggregation omits it (aggregator 'omit':
+ * start times of several processes do not add up), so the clustered service never exports it.
  */
 export const KNOWN_METRICS: readonly string[] = [
   // HTTP
@@ -37,7 +41,6 @@ export const KNOWN_METRICS: readonly string[] = [
   'process_cpu_user_seconds_total',
   'process_cpu_system_seconds_total',
   'process_cpu_seconds_total',
-  'process_start_time_seconds',
   'process_resident_memory_bytes',
   'process_virtual_memory_bytes',
   'process_heap_bytes',

@@ -43,7 +43,9 @@ export function createPriceRefresher(deps: RefresherDeps) {
   const quorumLost = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let stopped = true;
-  let currentRound: Promise<void> | undefined;
+  const rounds = new Set<Promise<void>>();
+  const publishedRound = new Map<string, number>();
+  let roundCount = 0;
 
   metrics.quorumConfig(rules.minQuorum, sources.length);
 
@@ -95,7 +97,7 @@ export function createPriceRefresher(deps: RefresherDeps) {
     }
   }
 
-  async function round(epoch: number): Promise<void> {
+  async function round(epoch: number, sequence: number): Promise<void> {
     const started: Promise<void>[] = [];
     for (const pair of pairs) {
       for (const source of sources) {
@@ -111,10 +113,14 @@ export function createPriceRefresher(deps: RefresherDeps) {
       }
     }
     await Promise.race([Promise.all(started), sleep(intervalMs * 0.8)]);
-    for (const pair of pairs) await publishPair(pair);
+    for (const pair of pairs) await publishPair(pair, sequence);
   }
 
-  async function publishPair(pair: Pair): Promise<void> {
+  /** A round that finishes after a later one has published must not roll its snapshot back. */
+  const superseded = (pair: Pair, sequence: number) => (publishedRound.get(pair.slug) ?? 0) > sequence;
+
+  async function publishPair(pair: Pair, sequence: number): Promise<void> {
+    if (superseded(pair, sequence)) return;
     const now = clock();
     const results: SourceResult[] = sources.map((source) => {
       const result = latest.get(key(source.name, pair));
@@ -168,20 +174,27 @@ export function createPriceRefresher(deps: RefresherDeps) {
     } else if (outcome.price !== undefined && quorumLost.delete(pair.slug)) {
       logger.info('quorum regained: publishing fresh prices again', { pair: pair.slug, used: outcome.used });
     }
+    if (superseded(pair, sequence)) return;
+    publishedRound.set(pair.slug, sequence);
     publish(snapshot);
     await shared.putSnapshot(snapshot);
   }
 
   let lastEpoch = -1;
 
-  function runRound(epoch: number): void {
+  /**
+   * Rounds may overlap (one still waiting on a slow source or a slow Redis when the next epoch starts): the
+   * per-source in-flight guard keeps each source to one fetch at a time, and superseded() keeps snapshots
+   * in the order their rounds started.
+   */
+  function runRound(epoch: number): Promise<void> {
     lastEpoch = epoch;
-    if (currentRound !== undefined) return; // the previous round is still aggregating: skip, never overlap
-    currentRound = tracer
+    const sequence = ++roundCount;
+    const work = tracer
       .startActiveSpan('price.refresh', async (span) => {
         span.setAttribute('price.epoch', epoch);
         try {
-          await round(epoch);
+          await round(epoch, sequence);
         } finally {
           span.end();
         }
@@ -189,23 +202,26 @@ export function createPriceRefresher(deps: RefresherDeps) {
       .catch((error: unknown) => {
         logger.error('refresh round failed', { error });
       })
-      .finally(() => {
-        currentRound = undefined;
-      });
+      .finally(() => rounds.delete(work));
+    rounds.add(work);
+    return work;
   }
 
   /**
    * Timers run on a monotonic clock and the epoch on the wall clock, so a timer can fire a hair before the
    * boundary it was set for. The target epoch is therefore decided when the timer is set, not when it fires;
-   * a timer that fires more than an interval late moves on to the current epoch.
+   * a timer that fires more than an interval late moves on to the current epoch, and a wall clock that
+   * stepped back (NTP, a resumed VM) restarts the count from the current epoch.
    */
   function schedule(): void {
     if (stopped) return;
-    const target = lastEpoch + 1;
+    let target = lastEpoch + 1;
+    // Normal timer jitter is well under an interval; a wait of more than two means the clock went back.
+    if (target * intervalMs - clock() > 2 * intervalMs) target = Math.floor(clock() / intervalMs) + 1;
     timer = setTimeout(
       () => {
         if (stopped) return;
-        runRound(Math.max(target, Math.floor(clock() / intervalMs)));
+        void runRound(Math.max(target, Math.floor(clock() / intervalMs)));
         schedule();
       },
       Math.max(0, target * intervalMs - clock()),
@@ -217,16 +233,14 @@ export function createPriceRefresher(deps: RefresherDeps) {
     async start(): Promise<void> {
       if (!stopped) return;
       stopped = false;
-      runRound(Math.floor(clock() / intervalMs));
-      const first = currentRound;
+      const first = runRound(Math.floor(clock() / intervalMs));
       schedule();
       await first;
     },
     async stop(): Promise<void> {
       stopped = true;
       if (timer) clearTimeout(timer);
-      await currentRound;
-      await Promise.allSettled([...inFlight.values()]);
+      await Promise.allSettled([...rounds, ...inFlight.values()]);
     },
     snapshot(pair: string): PriceSnapshot | undefined {
       return snapshots.get(pair);

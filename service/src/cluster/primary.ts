@@ -24,7 +24,10 @@ const MAX_RESPAWN_DELAY_MS = 10_000;
  */
 export async function runPrimary(config: Config): Promise<void> {
   const logger = createLogger({ level: config.logLevel, service: config.serviceName });
-  const metrics = createMetrics({ pairs: config.pairs.map((p) => p.slug) });
+  const metrics = createMetrics({
+    pairs: config.pairs.map((p) => p.slug),
+    redis: config.redis.url !== undefined,
+  });
   const shared = createSharedCache(config, { metrics, logger });
   const latest = new Map<string, PriceSnapshot>();
   const forkedAt = new Map<number, number>();

@@ -11,7 +11,10 @@ import { startMetricsServer } from './metrics-server';
 /** WORKERS=0: the refresher, the API and /metrics in one process (small deployments, debugging). */
 export async function runStandalone(config: Config): Promise<void> {
   const logger = createLogger({ level: config.logLevel, service: config.serviceName });
-  const metrics = createMetrics({ pairs: config.pairs.map((p) => p.slug) });
+  const metrics = createMetrics({
+    pairs: config.pairs.map((p) => p.slug),
+    redis: config.redis.url !== undefined,
+  });
   const shared = createSharedCache(config, { metrics, logger });
   let draining = false;
   const http = buildHttp(config, { metrics, logger, shared, isDraining: () => draining });

@@ -10,7 +10,10 @@ import { isPrimaryMessage, type WorkerMessage } from './messages';
 /** A cluster worker: serves the API from L1/L2, fed with snapshots by the primary over IPC. */
 export async function runWorker(config: Config): Promise<void> {
   const logger = createLogger({ level: config.logLevel, service: config.serviceName });
-  const metrics = createMetrics({ pairs: config.pairs.map((p) => p.slug) });
+  const metrics = createMetrics({
+    pairs: config.pairs.map((p) => p.slug),
+    redis: config.redis.url !== undefined,
+  });
   const shared = createSharedCache(config, { metrics, logger });
   let draining = false;
   const http = buildHttp(config, { metrics, logger, shared, isDraining: () => draining });

@@ -25,6 +25,8 @@ export function createMetrics(options: {
   registry?: Registry;
   defaultMetrics?: boolean;
   pairs: readonly string[];
+  /** Whether Redis is configured: without it the Redis gauge is not exported at all (not a false 0). */
+  redis?: boolean;
 }) {
   const registry = options.registry ?? new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
@@ -79,7 +81,7 @@ export function createMetrics(options: {
     name: 'redis_connection_up',
     help: '1 when this process has a ready Redis connection, 0 when not (min over processes); absent when Redis is not configured.',
     aggregator: 'min',
-    registers,
+    registers: options.redis === false ? [] : registers,
   });
   const upstreamDuration = new Histogram({
     name: 'upstream_request_duration_seconds',

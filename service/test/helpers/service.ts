@@ -42,7 +42,11 @@ export interface TestService {
 export async function startService(env: Record<string, string>): Promise<TestService> {
   const config = loadConfig({ ...TEST_ENV, ...env });
   const logger = createLogger({ level: config.logLevel, service: 'test', silent: !process.env.TEST_LOGS });
-  const metrics = createMetrics({ pairs: config.pairs.map((p) => p.slug), defaultMetrics: false });
+  const metrics = createMetrics({
+    pairs: config.pairs.map((p) => p.slug),
+    defaultMetrics: false,
+    redis: config.redis.url !== undefined,
+  });
   const shared = createSharedCache(config, { metrics, logger });
   let draining = false;
   const http = buildHttp(config, { metrics, logger, shared, isDraining: () => draining });

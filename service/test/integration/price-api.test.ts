@@ -259,5 +259,7 @@ describe('errors and the rest of the API', () => {
     expect(text).toMatch(/http_request_duration_seconds_bucket\{[^}]*le="0.1"/);
     expect(sample(text, 'price_cache_lookups_total', { tier: 'l1', result: 'hit' })).toBeGreaterThan(0);
     expect(sample(text, 'price_age_seconds', { pair: 'eth-usdt' })).toBeGreaterThanOrEqual(0);
+    // No REDIS_URL here: the Redis gauge is absent rather than a 0 that would page someone.
+    expect(sample(text, 'redis_connection_up')).toBeUndefined();
   });
 });
