@@ -1,22 +1,13 @@
 import { EXCHANGES, startMockExchange, type MockExchange } from '../src/mock-exchange';
 import { mockExchangeClient } from '../src/mock-exchange-client';
 import { bookOf, ETH_TICKER_PATHS, get, getJson, http, sendJson } from './helpers/http';
+import { useMockExchange } from './helpers/lifecycle';
 
 let mock: MockExchange;
 
 const control = (path: string) => `${mock.url}/__control${path}`;
 
-beforeAll(async () => {
-  mock = await startMockExchange();
-});
-
-afterAll(async () => {
-  await mock.close();
-});
-
-beforeEach(async () => {
-  await mock.client.reset();
-});
+useMockExchange((started) => (mock = started));
 
 describe('health and counters', () => {
   test('When health is asked, then it answers {"ok":true}', async () => {

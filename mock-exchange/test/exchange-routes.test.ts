@@ -9,22 +9,13 @@ import {
   http,
   UNKNOWN_TICKER_PATHS,
 } from './helpers/http';
+import { useMockExchange } from './helpers/lifecycle';
 
 const PRICE_DECIMALS = { binance: 8, okx: 2, coinbase: 2, kraken: 5, kucoin: 2, bybit: 2 } as const;
 
 let mock: MockExchange;
 
-beforeAll(async () => {
-  mock = await startMockExchange();
-});
-
-afterAll(async () => {
-  await mock.close();
-});
-
-beforeEach(async () => {
-  await mock.client.reset();
-});
+useMockExchange((started) => (mock = started));
 
 describe('ticker routes', () => {
   test.each(EXCHANGES)(

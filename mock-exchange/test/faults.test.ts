@@ -1,22 +1,13 @@
-import { EXCHANGES, expectedQuote, startMockExchange, type MockExchange } from '../src/mock-exchange';
+import { EXCHANGES, expectedQuote, type MockExchange } from '../src/mock-exchange';
 import { bookOf, ETH_TICKER_PATHS, get, getJson, sendJson } from './helpers/http';
+import { useMockExchange } from './helpers/lifecycle';
 
 let mock: MockExchange;
 
 const tickerUrl = (exchange: (typeof EXCHANGES)[number]) =>
   mock.baseUrlFor(exchange) + ETH_TICKER_PATHS[exchange];
 
-beforeAll(async () => {
-  mock = await startMockExchange();
-});
-
-afterAll(async () => {
-  await mock.close();
-});
-
-beforeEach(async () => {
-  await mock.client.reset();
-});
+useMockExchange((started) => (mock = started));
 
 describe('latency', () => {
   test('When latency is injected, then the answer is normal but arrives after the delay', async () => {
