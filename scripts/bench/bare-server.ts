@@ -19,6 +19,9 @@ if (cluster.isPrimary) {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 } else {
+  // Exit cleanly on a signal, so that --cpu-prof can write the worker's profile.
+  process.on('SIGTERM', () => process.exit(0));
+  process.on('SIGINT', () => process.exit(0));
   const body = readFileSync(bodyFile);
   const extra: string[] = headersFile ? JSON.parse(readFileSync(headersFile, 'utf8')) : [];
   const headers = [

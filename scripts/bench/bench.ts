@@ -25,6 +25,8 @@ const children: ChildProcess[] = [];
 
 interface Figures {
   rps: number;
+  /** CPU time the side's processes (primary and workers) spent per request completed, in microseconds. */
+  cpuUs?: number;
   p50: number;
   p99: number;
   p999: number;
@@ -120,6 +122,23 @@ async function openLoop(url: string): Promise<Figures> {
     String(SECONDS),
   ]);
   return lastJsonLine(out) as Figures;
+}
+
+/** utime + stime, in clock ticks, of a process and its direct children (the cluster's workers). */
+function cpuTicks(pid: number | undefined): number {
+  const ticks = (p: string) => {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return 0;
+    }
+  };
+  const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return [String(pid), ...children].reduce((total, p) => total + ticks(p), 0);
 }
 
 /** Sum of every sample of a metric whose label text contains `labels`. */
@@ -245,7 +264,14 @@ async function main(): Promise<void> {
       const result: Partial<Record<'bare' | 'service', Figures>> = {};
       for (const side of order) {
         process.stderr.write(`${label} round ${round + 1}/${ROUNDS}: ${side}…\n`);
-        result[side] = await drive(side === 'bare' ? bare : priceUrl);
+        const pid = side === 'bare' ? bareServer.pid : service.pid;
+        const cpuBefore = cpuTicks(pid);
+        const figures = await drive(side === 'bare' ? bare : priceUrl);
+        const requests =
+          'requests' in figures ? (figures as { requests: number }).requests : figures.rps * SECONDS;
+        // Clock ticks are 10 ms (USER_HZ 100).
+        figures.cpuUs = ((cpuTicks(pid) - cpuBefore) * 10_000) / Math.max(1, requests);
+        result[side] = figures;
       }
       results.push(result as { bare: Figures; service: Figures });
     }
@@ -302,18 +328,23 @@ async function main(): Promise<void> {
 
   const rows = (name: string, results: { bare: Figures; service: Figures }[]) => {
     console.log(`\n${name} (${CONNECTIONS} connections, ${SECONDS}s per run, ${WORKERS} workers each)`);
-    console.log('round | side    |    req/s |  p50 ms |  p99 ms | p99.9 ms | errors | non-2xx | ratio');
+    console.log(
+      'round | side    |    req/s |  p50 ms |  p99 ms | p99.9 ms | errors | non-2xx | CPU µs/req | ratio',
+    );
     results.forEach((r, i) => {
       const ratio = r.service.rps / r.bare.rps;
       for (const side of ['bare', 'service'] as const) {
         const f = r[side];
         console.log(
-          `${String(i + 1).padStart(5)} | ${side.padEnd(7)} | ${fmt(f.rps, 0).padStart(8)} | ${fmt(f.p50, 2).padStart(7)} | ${fmt(f.p99, 2).padStart(7)} | ${fmt(f.p999, 2).padStart(8)} | ${String(f.errors).padStart(6)} | ${String(f.non2xx).padStart(7)} | ${side === 'service' ? ratio.toFixed(3) : ''}`,
+          `${String(i + 1).padStart(5)} | ${side.padEnd(7)} | ${fmt(f.rps, 0).padStart(8)} | ${fmt(f.p50, 2).padStart(7)} | ${fmt(f.p99, 2).padStart(7)} | ${fmt(f.p999, 2).padStart(8)} | ${String(f.errors).padStart(6)} | ${String(f.non2xx).padStart(7)} | ${fmt(f.cpuUs ?? NaN, 1).padStart(10)} | ${side === 'service' ? ratio.toFixed(3) : ''}`,
         );
       }
     });
     const ratios = results.map((r) => r.service.rps / r.bare.rps);
-    console.log(`median ratio service/bare: ${median(ratios).toFixed(3)}`);
+    const cpuRatios = results.map((r) => (r.bare.cpuUs ?? NaN) / (r.service.cpuUs ?? NaN));
+    console.log(
+      `median ratio service/bare: ${median(ratios).toFixed(3)} (req/s); ${median(cpuRatios).toFixed(3)} (bare CPU per request / service CPU per request)`,
+    );
     return median(ratios);
   };
   const closedRatio = rows('Closed loop (wrk)', closed);
