@@ -257,7 +257,14 @@ export function liveConfig(target: string): PrometheusConfig {
   };
 }
 
-export async function startPrometheus(target: string): Promise<LivePrometheus> {
+/**
+ * A real Prometheus on liveConfig(target). `features` are passed as --enable-feature flags, e.g.
+ * `exemplar-storage`, which the Compose stack runs with.
+ */
+export async function startPrometheus(
+  target: string,
+  options: { features?: readonly string[] } = {},
+): Promise<LivePrometheus> {
   const which = spawnSync('prometheus', ['--version'], { encoding: 'utf8' });
   if (which.error) {
     throw new Error('prometheus is not installed: `apt-get install -y prometheus` (.ci/run installs it)');
@@ -274,6 +281,7 @@ export async function startPrometheus(target: string): Promise<LivePrometheus> {
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
+      ...(options.features ?? []).map((feature) => `--enable-feature=${feature}`),
     ],
     process.env,
   );

@@ -1,7 +1,4 @@
 import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-
-type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 import type { PriceSnapshot } from '../application/price-snapshot';
 import type { Config } from '../config';
 import { buildRefresher } from '../composition/refresher';
@@ -10,7 +7,7 @@ import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import { shutdownTracing } from '../tracing';
 import type { PrimaryMessage, WorkerMessage } from './messages';
-import { startMetricsServer } from './metrics-server';
+import { exposeAggregated, startMetricsServer, type MetricsJson } from './metrics-server';
 
 const WORKER_METRICS_TIMEOUT_MS = 1000;
 /** A worker that lived this long was healthy: its crash does not extend the respawn backoff. */
@@ -105,11 +102,11 @@ export async function runPrimary(config: Config): Promise<void> {
     host: config.host,
     port: config.metricsPort,
     logger,
-    async collect() {
+    async collect(format) {
       const own = await metrics.registry.getMetricsAsJSON();
       const fromWorkers = await Promise.all(workers().map(workerMetrics));
-      const aggregated = AggregatorRegistry.aggregate([own, ...fromWorkers.filter((m) => m !== undefined)]);
-      return { contentType: aggregated.contentType, body: await aggregated.metrics() };
+      // Summed or maxed per series by each metric's aggregator; in OpenMetrics, with the workers' exemplars.
+      return exposeAggregated([own, ...fromWorkers.filter((m) => m !== undefined)], format);
     },
   });
 

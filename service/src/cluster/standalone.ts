@@ -6,7 +6,7 @@ import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import { shutdownTracing } from '../tracing';
 import { startHttpServer } from './http-server';
-import { startMetricsServer } from './metrics-server';
+import { exposeRegistry, startMetricsServer } from './metrics-server';
 
 /** WORKERS=0: the refresher, the API and /metrics in one process (small deployments, debugging). */
 export async function runStandalone(config: Config): Promise<void> {
@@ -28,10 +28,7 @@ export async function runStandalone(config: Config): Promise<void> {
     host: config.host,
     port: config.metricsPort,
     logger,
-    collect: async () => ({
-      contentType: metrics.registry.contentType,
-      body: await metrics.registry.metrics(),
-    }),
+    collect: (format) => exposeRegistry(metrics.registry, format),
   });
   const server = await startHttpServer({ host: config.host, port: config.port, listener: http.listener });
   logger.info('service starting (single process)', { port: server.port, metricsPort: metricsServer.port });

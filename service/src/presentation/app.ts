@@ -1,4 +1,4 @@
-import { context, trace } from '@opentelemetry/api';
+import { TraceFlags, context, trace, type Span } from '@opentelemetry/api';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -27,6 +27,16 @@ const PRICE_PREFIX = '/api/v1/prices/';
 const ALLOWED = 'GET, HEAD';
 
 /**
+ * The trace id to keep as the latency exemplar: only for a span that is recorded and sampled (exported).
+ * Called before the span ends: an ended span no longer records.
+ */
+function exemplarTraceId(span: Span | undefined): string | undefined {
+  if (span === undefined || !span.isRecording()) return undefined;
+  const spanContext = span.spanContext();
+  return (spanContext.traceFlags & TraceFlags.SAMPLED) === 0 ? undefined : spanContext.traceId;
+}
+
+/**
  * The HTTP application: routes, 404/405, one error handler. It never listens; worker.ts (or a test) puts it
  * behind a server.
  */
@@ -53,7 +63,7 @@ export function createApp(deps: AppDeps): express.Express {
         observe = deps.metrics.httpObserver(route, req.method);
         observers.set(key, observe);
       }
-      observe(res.statusCode, (performance.now() - started) / 1000);
+      observe(res.statusCode, (performance.now() - started) / 1000, exemplarTraceId(span));
       if (span !== undefined) {
         span.updateName(`${req.method} ${route}`);
         span.setAttribute('http.route', route);
@@ -217,7 +227,7 @@ export function createRequestListener(
     const observe = req.method === 'GET' ? observeGet : observeHead;
     const span = deps.tracer.start(req, PRICE_ROUTE);
     const done = (code: number) => {
-      observe(code, (performance.now() - started) / 1000);
+      observe(code, (performance.now() - started) / 1000, exemplarTraceId(span));
       if (span !== undefined) deps.tracer.end(span, code);
     };
     const status =

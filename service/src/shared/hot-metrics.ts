@@ -5,15 +5,34 @@ import type { Registry } from 'prom-client';
  * object and hashes it on every call; these bind a series once and then only add numbers. They expose
  * themselves to a prom-client Registry through `get()` in prom-client's own shape, so /metrics text and the
  * cluster's AggregatorRegistry treat them exactly like prom-client metrics.
+ *
+ * The histogram also keeps, per series and bucket, the last observation made with a trace id (an exemplar:
+ * Grafana jumps from a latency panel to that trace). prom-client prints exemplars only in the OpenMetrics
+ * format, and its AggregatorRegistry drops them: cluster/metrics-server.ts merges them back.
  */
 
 type Labels = Record<string, string>;
+
+/** An OpenMetrics exemplar in prom-client's shape; rendered only in the OpenMetrics format. */
+export interface Exemplar {
+  labelSet: Record<string, string>;
+  value: number;
+  /** Unix time in seconds. */
+  timestamp: number;
+}
 
 interface MetricValue {
   labels: Record<string, string | number>;
   value: number;
   metricName?: string;
+  exemplar?: Exemplar;
 }
+
+/** The exemplar label that carries the trace id (Grafana's `exemplarTraceIdDestinations` name). */
+export const TRACE_ID_LABEL = 'trace_id';
+
+/** Observes one value; with a trace id, also keeps it as the exemplar of the bucket the value falls in. */
+export type HistogramObserver = (value: number, traceId?: string) => void;
 
 function register(registry: Registry, metric: { name: string; get(): Promise<unknown> }): void {
   // registerMetric only needs name, get() and reset(): the shape prom-client's own metrics have.
@@ -27,8 +46,31 @@ export function createHotHistogram(options: {
   registry: Registry;
 }) {
   const bounds = [...options.buckets].sort((a, b) => a - b);
-  const series: { labels: Labels; counts: Float64Array; sum: number; count: number }[] = [];
-  const byKey = new Map<string, (value: number) => void>();
+  const n = bounds.length;
+  // Per series, the last traced observation of each bucket (index n is +Inf), in slots allocated at bind
+  // time: an untraced observation allocates nothing, a traced one no object (the trace id string is the
+  // span's own). Exemplar objects are built only when /metrics is collected.
+  const series: {
+    labels: Labels;
+    counts: Float64Array;
+    sum: number;
+    count: number;
+    exemplarTraceIds: (string | undefined)[];
+    exemplarValues: Float64Array;
+    exemplarTimes: Float64Array;
+  }[] = [];
+  const byKey = new Map<string, HistogramObserver>();
+  const bucketName = `${options.name}_bucket`;
+
+  const exemplarOf = (s: (typeof series)[number], i: number): Exemplar | undefined => {
+    const traceId = s.exemplarTraceIds[i];
+    if (traceId === undefined) return undefined;
+    return {
+      labelSet: { [TRACE_ID_LABEL]: traceId },
+      value: s.exemplarValues[i] as number,
+      timestamp: s.exemplarTimes[i] as number,
+    };
+  };
 
   const metric = {
     name: options.name,
@@ -39,19 +81,18 @@ export function createHotHistogram(options: {
       const values: MetricValue[] = [];
       for (const s of series) {
         let cumulative = 0;
-        bounds.forEach((le, i) => {
-          cumulative += s.counts[i] as number;
-          values.push({
-            labels: { ...s.labels, le },
-            value: cumulative,
-            metricName: `${options.name}_bucket`,
-          });
-        });
-        values.push({
-          labels: { ...s.labels, le: '+Inf' },
-          value: s.count,
-          metricName: `${options.name}_bucket`,
-        });
+        for (let i = 0; i <= n; i++) {
+          const last = i === n;
+          cumulative += last ? 0 : (s.counts[i] as number);
+          const value: MetricValue = {
+            labels: { ...s.labels, le: last ? '+Inf' : (bounds[i] as number) },
+            value: last ? s.count : cumulative,
+            metricName: bucketName,
+          };
+          const exemplar = exemplarOf(s, i);
+          if (exemplar !== undefined) value.exemplar = exemplar;
+          values.push(value);
+        }
         values.push({ labels: { ...s.labels }, value: s.sum, metricName: `${options.name}_sum` });
         values.push({ labels: { ...s.labels }, value: s.count, metricName: `${options.name}_count` });
       }
@@ -62,6 +103,7 @@ export function createHotHistogram(options: {
         s.counts.fill(0);
         s.sum = 0;
         s.count = 0;
+        s.exemplarTraceIds.fill(undefined);
       }
     },
   };
@@ -69,20 +111,31 @@ export function createHotHistogram(options: {
 
   return {
     /** The observer for one label set; call it per request. */
-    bind(labels: Labels): (value: number) => void {
+    bind(labels: Labels): HistogramObserver {
       const key = JSON.stringify(labels);
       const bound = byKey.get(key);
       if (bound !== undefined) return bound;
-      const s = { labels: { ...labels }, counts: new Float64Array(bounds.length), sum: 0, count: 0 };
+      const s = {
+        labels: { ...labels },
+        counts: new Float64Array(n),
+        sum: 0,
+        count: 0,
+        exemplarTraceIds: new Array<string | undefined>(n + 1).fill(undefined),
+        exemplarValues: new Float64Array(n + 1),
+        exemplarTimes: new Float64Array(n + 1),
+      };
       series.push(s);
-      const observe = (value: number) => {
+      const observe = (value: number, traceId?: string) => {
         s.sum += value;
         s.count += 1;
-        for (let i = 0; i < bounds.length; i++) {
-          if (value <= (bounds[i] as number)) {
-            s.counts[i] = (s.counts[i] as number) + 1;
-            return;
-          }
+        // The first bucket whose bound holds the value; n is +Inf (also where NaN goes, as before).
+        let i = 0;
+        while (i < n && !(value <= (bounds[i] as number))) i++;
+        if (i < n) s.counts[i] = (s.counts[i] as number) + 1;
+        if (traceId !== undefined) {
+          s.exemplarTraceIds[i] = traceId;
+          s.exemplarValues[i] = value;
+          s.exemplarTimes[i] = Date.now() / 1000;
         }
       };
       byKey.set(key, observe);

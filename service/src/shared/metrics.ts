@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { createHotCounter, createHotHistogram } from './hot-metrics';
+import { createHotCounter, createHotHistogram, type HistogramObserver } from './hot-metrics';
 
 /**
  * Every metric the service exports, in one place so dashboards and alerts have one list to match
@@ -192,16 +192,19 @@ export function createMetrics(options: {
     setPriceAgeProvider(provider: PriceAgeProvider) {
       priceAgeProvider = provider;
     },
-    /** Bound observer for one route and method: children are created once per status code, not per request. */
+    /**
+     * Bound observer for one route and method: children are created once per status code, not per request.
+     * `traceId`, given only for sampled requests, becomes the exemplar of the latency bucket.
+     */
     httpObserver(route: string, method: string) {
-      const children = new Map<number, (seconds: number) => void>();
-      return (statusCode: number, seconds: number) => {
+      const children = new Map<number, HistogramObserver>();
+      return (statusCode: number, seconds: number, traceId?: string) => {
         let observe = children.get(statusCode);
         if (observe === undefined) {
           observe = httpDuration.bind({ route, method, status_code: String(statusCode) });
           children.set(statusCode, observe);
         }
-        observe(seconds);
+        observe(seconds, traceId);
       };
     },
     priceServedCounter(pair: string) {
