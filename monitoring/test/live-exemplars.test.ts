@@ -41,7 +41,7 @@ const context = () =>
 beforeAll(async () => {
   startedAt = Date.now() / 1000;
   mock = await startMockExchange();
-  service = await startLiveService({ MOCK_EXCHANGE_URL: mock.url, TRACE_REQUESTS_RATIO: '1' });
+  service = await startLiveService({ MOCK_EXCHANGE_URL: mock.url, TRACE_REQUESTS_PER_SECOND: '100000' });
   prometheus = await startPrometheus(`127.0.0.1:${service.metricsPort}`, { features: ['exemplar-storage'] });
   await eventually(
     async () => (await prometheus.api<{ activeTargets: Target[] }>('/api/v1/targets')).activeTargets,

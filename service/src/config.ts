@@ -42,8 +42,8 @@ export interface Config {
     readonly breakerResetMs: number;
   };
   readonly shutdownTimeoutMs: number;
-  /** Share of incoming requests traced when the caller sent no traceparent. */
-  readonly traceRequestsRatio: number;
+  /** Incoming requests traced per second and process when the caller sent no traceparent. */
+  readonly traceRequestsPerSecond: number;
 }
 
 export class ConfigError extends Error {
@@ -96,13 +96,7 @@ const envSchema = z.object({
   BREAKER_VOLUME_THRESHOLD: int(1, 1000, 3),
   BREAKER_RESET_MS: int(100, 600_000, 10_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000, 10_000),
-  TRACE_REQUESTS_RATIO: z
-    .string()
-    .trim()
-    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a ratio between 0 and 1, like 0.01')
-    .transform(Number)
-    .optional()
-    .transform((v) => v ?? 0.01),
+  TRACE_REQUESTS_PER_SECOND: int(0, 100_000, 10),
   ...Object.fromEntries(EXCHANGES.map((name) => [sourceUrlVariable(name), url])),
 });
 
@@ -198,7 +192,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
       breakerResetMs: e.BREAKER_RESET_MS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    traceRequestsRatio: e.TRACE_REQUESTS_RATIO,
+    traceRequestsPerSecond: e.TRACE_REQUESTS_PER_SECOND,
   });
 }
 

@@ -36,7 +36,7 @@ export function buildHttp(
     sharedCacheStatus: () => deps.shared.status(),
     isDraining: deps.isDraining,
     metrics: deps.metrics,
-    tracer: createRequestTracer(config.traceRequestsRatio),
+    tracer: createRequestTracer(config.traceRequestsPerSecond),
     logger: deps.logger,
   };
   const app = createApp(appDeps);

@@ -52,7 +52,7 @@ export function createApp(deps: AppDeps): express.Express {
   // Duration and a sampled server span for every request Express handles (the fast path has its own).
   app.use((req, res, next) => {
     const started = performance.now();
-    const span = deps.tracer.start(req, 'express');
+    const span = deps.tracer.start(req, 'express', started);
     res.once('finish', () => {
       // The route template, never the raw URL: label values must stay a small, fixed set.
       const path: unknown = req.route?.path;
@@ -225,7 +225,7 @@ export function createRequestListener(
     if (deps.isDraining()) res.shouldKeepAlive = false;
     const started = performance.now();
     const observe = req.method === 'GET' ? observeGet : observeHead;
-    const span = deps.tracer.start(req, PRICE_ROUTE);
+    const span = deps.tracer.start(req, PRICE_ROUTE, started);
     const done = (code: number) => {
       observe(code, (performance.now() - started) / 1000, exemplarTraceId(span));
       if (span !== undefined) deps.tracer.end(span, code);

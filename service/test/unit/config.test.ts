@@ -44,7 +44,7 @@ describe('loadConfig: defaults', () => {
         breakerResetMs: 10_000,
       },
       shutdownTimeoutMs: 10_000,
-      traceRequestsRatio: 0.01,
+      traceRequestsPerSecond: 10,
     });
   });
 
