@@ -15,7 +15,9 @@ endif
 
 DEPS_STAMP := node_modules/.install-stamp
 BUILD_STAMP := dist/.build-stamp
-SOURCES := $(shell find service/src mock-exchange/src scripts -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json
+# Not named SOURCES: that is one of the service's settings, and a make variable of the same name would
+# overwrite the user's SOURCES in the environment of every recipe.
+TS_FILES := $(shell find service/src mock-exchange/src scripts -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json
 
 .PHONY: help install build run dev test test-unit lint format clean node bench monitoring-up monitoring-down monitoring-test
 
@@ -38,7 +40,7 @@ $(DEPS_STAMP): package.json package-lock.json | $(NODE_BOOTSTRAP)
 
 install: $(DEPS_STAMP) ## install dependencies (npm ci) and, if needed, Node 24
 
-$(BUILD_STAMP): $(DEPS_STAMP) $(SOURCES)
+$(BUILD_STAMP): $(DEPS_STAMP) $(TS_FILES)
 	npx tsc -p tsconfig.build.json
 	@touch $@
 
