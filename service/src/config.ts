@@ -87,7 +87,7 @@ const envSchema = z.object({
   REFRESH_INTERVAL_MS: int(100, 60_000, 1000),
   MIN_QUORUM: int(1, 20, 3),
   MAX_DEVIATION_BPS: int(1, 10_000, 100),
-  MAX_SOURCE_AGE_MS: int(100, 600_000, 10_000),
+  MAX_SOURCE_AGE_MS: int(100, 600_000, 5_000),
   UPSTREAM_TIMEOUT_MS: int(50, 30_000, 800),
   UPSTREAM_RETRIES: int(0, 10, 2),
   UPSTREAM_RETRY_BASE_DELAY_MS: int(1, 10_000, 50),
@@ -159,6 +159,13 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
   if (e.REFRESH_INTERVAL_MS >= e.CACHE_TTL * 1000) {
     problems.push(
       `REFRESH_INTERVAL_MS: ${e.REFRESH_INTERVAL_MS} must be shorter than CACHE_TTL (${e.CACHE_TTL * 1000} ms) or prices go stale between refreshes`,
+    );
+  }
+  if (e.MAX_SOURCE_AGE_MS > e.CACHE_TTL * 1000) {
+    // The price is as old as its oldest source: an accepted quote older than CACHE_TTL would make a fresh
+    // quorum look stale.
+    problems.push(
+      `MAX_SOURCE_AGE_MS: ${e.MAX_SOURCE_AGE_MS} must not exceed CACHE_TTL (${e.CACHE_TTL * 1000} ms)`,
     );
   }
   if (e.PORT !== 0 && e.PORT === e.METRICS_PORT) problems.push('METRICS_PORT: must differ from PORT');

@@ -112,11 +112,16 @@ export function createPriceRefresher(deps: RefresherDeps) {
         started.push(work);
       }
     }
+    // Every source still in flight from an earlier round: that round will publish what they bring.
+    if (started.length === 0) return;
     await Promise.race([Promise.all(started), sleep(intervalMs * 0.8)]);
     for (const pair of pairs) await publishPair(pair, sequence);
   }
 
-  /** A round that finishes after a later one has published must not roll its snapshot back. */
+  /**
+   * A round that finishes after a later one has published must not roll its snapshot back. Rounds are
+   * numbered rather than timed, so a wall clock that steps back does not freeze publishing.
+   */
   const superseded = (pair: Pair, sequence: number) => (publishedRound.get(pair.slug) ?? 0) > sequence;
 
   async function publishPair(pair: Pair, sequence: number): Promise<void> {
@@ -185,7 +190,7 @@ export function createPriceRefresher(deps: RefresherDeps) {
   /**
    * Rounds may overlap (one still waiting on a slow source or a slow Redis when the next epoch starts): the
    * per-source in-flight guard keeps each source to one fetch at a time, and superseded() keeps snapshots
-   * in the order their rounds started.
+   * in the order their rounds started; a round that could start no fetch publishes nothing.
    */
   function runRound(epoch: number): Promise<void> {
     lastEpoch = epoch;

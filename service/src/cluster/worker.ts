@@ -18,30 +18,38 @@ export async function runWorker(config: Config): Promise<void> {
   let draining = false;
   const http = buildHttp(config, { metrics, logger, shared, isDraining: () => draining });
 
+  let server: Awaited<ReturnType<typeof startHttpServer>> | undefined;
+
+  // Nothing in here may throw out of the handler: an IPC message must never take the worker down.
   process.on('message', (message: unknown) => {
     if (!isPrimaryMessage(message)) return;
     if (message.type === 'snapshot') http.reader.accept(message.snapshot);
     else if (message.type === 'metrics-request') {
-      metrics.registry.getMetricsAsJSON().then((json) => {
-        const reply: WorkerMessage = { type: 'metrics-response', id: message.id, metrics: json };
-        process.send?.(reply);
-      });
+      metrics.registry.getMetricsAsJSON().then(
+        (json) => {
+          const reply: WorkerMessage = { type: 'metrics-response', id: message.id, metrics: json };
+          // The callback swallows a closed channel (the primary is going away), which would otherwise throw.
+          process.send?.(reply, undefined, undefined, () => undefined);
+        },
+        (error: unknown) => logger.error('metrics collection failed', { error }),
+      );
     } else if (message.type === 'shutdown') void drain('primary asked');
   });
 
-  const server = await startHttpServer({ host: config.host, port: config.port, listener: http.listener });
+  // Registered before listening: a shutdown during start-up drains what exists and exits cleanly.
+  process.on('SIGTERM', () => void drain('SIGTERM'));
+  process.on('SIGINT', () => void drain('SIGINT'));
 
   async function drain(reason: string): Promise<void> {
     if (draining) return;
     draining = true;
     logger.info('worker draining', { reason });
-    await server.drain(config.shutdownTimeoutMs);
+    await server?.drain(config.shutdownTimeoutMs);
     await shared.close();
     http.close();
     await shutdownTracing();
     process.exit(0);
   }
-  process.on('SIGTERM', () => void drain('SIGTERM'));
-  process.on('SIGINT', () => void drain('SIGINT'));
+  server = await startHttpServer({ host: config.host, port: config.port, listener: http.listener });
   logger.debug('worker listening', { port: server.port });
 }

@@ -1,3 +1,6 @@
+/** Clocks drift; a timestamp further ahead than this is a broken or hostile value, not a fresh price. */
+export const MAX_FUTURE_SKEW_MS = 30_000;
+
 /**
  * One exchange's view of a pair at one moment, as validated from its response body.
  * Prices are decimal strings exactly as the exchange sent them (canonicalised), never floats.

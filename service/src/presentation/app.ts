@@ -53,7 +53,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((req, res, next) => {
     const started = performance.now();
     const span = deps.tracer.start(req, 'express', started);
-    res.once('finish', () => {
+    // 'close', not 'finish': an aborted request is counted and its span ended too.
+    res.once('close', () => {
       // The route template, never the raw URL: label values must stay a small, fixed set.
       const path: unknown = req.route?.path;
       const route = typeof path === 'string' ? path : 'unmatched';
@@ -208,7 +209,7 @@ export function createApp(deps: AppDeps): express.Express {
  */
 export function createRequestListener(
   app: express.Express,
-  deps: Pick<AppDeps, 'priceHandler' | 'metrics' | 'isDraining' | 'tracer'>,
+  deps: Pick<AppDeps, 'priceHandler' | 'metrics' | 'isDraining' | 'tracer' | 'logger'>,
 ): RequestListener {
   const fastPaths = new Map<string, string>();
   for (const pair of deps.priceHandler.pairs) fastPaths.set(`${PRICE_PREFIX}${pair}`, pair);
@@ -230,11 +231,34 @@ export function createRequestListener(
       observe(code, (performance.now() - started) / 1000, exemplarTraceId(span));
       if (span !== undefined) deps.tracer.end(span, code);
     };
-    const status =
-      span === undefined
-        ? deps.priceHandler.handle(req, res, pair)
-        : context.with(trace.setSpan(context.active(), span), () => deps.priceHandler.handle(req, res, pair));
+    // Whatever goes wrong here must become a 500 for this request, never an uncaught exception that takes
+    // the worker (and every connection on it) down.
+    const failed = (error: unknown) => {
+      deps.logger.error('price request failed', { error });
+      if (res.headersSent) res.destroy();
+      else
+        sendProblem(res, {
+          status: 500,
+          code: 'INTERNAL',
+          title: 'Internal error',
+          detail: 'Something went wrong on our side; it has been logged.',
+          instance: req.url,
+        });
+      done(500);
+    };
+    let status: number | Promise<number>;
+    try {
+      status =
+        span === undefined
+          ? deps.priceHandler.handle(req, res, pair)
+          : context.with(trace.setSpan(context.active(), span), () =>
+              deps.priceHandler.handle(req, res, pair),
+            );
+    } catch (error) {
+      failed(error);
+      return;
+    }
     if (typeof status === 'number') done(status);
-    else status.then(done, () => res.destroy());
+    else status.then(done, failed);
   };
 }

@@ -3,7 +3,7 @@ import { createHotCounter, createHotHistogram, type HistogramObserver } from './
 
 /**
  * Every metric the service exports, in one place so dashboards and alerts have one list to match
- * (docs/metrics.md). Base units, `_seconds` and `_total` suffixes, small label sets: the cluster primary
+ * (docs/monitoring.md). Base units, `_seconds` and `_total` suffixes, small label sets: the cluster primary
  * aggregates every worker's registry on each scrape and high cardinality would choke it.
  *
  * The SLO thresholds (docs/monitoring.md) are exact bucket boundaries: 0.05, 0.1, 0.25, 0.5 and 1 s.
@@ -57,6 +57,8 @@ export function createMetrics(options: {
     aggregator: 'max',
     registers,
     collect() {
+      // Reset first: a pair whose price has expired from L1 must disappear, not freeze at its last age.
+      this.reset();
       if (!priceAgeProvider) return;
       for (const pair of options.pairs) {
         const age = priceAgeProvider(pair);
@@ -252,6 +254,7 @@ export function createMetrics(options: {
         // A gauge, so a float is fine here: this number is never served, only plotted.
         if (s.deviationBps !== undefined)
           sourceDeviation.set({ pair, source: s.exchange }, Number(`${s.deviationBps}e-4`));
+        else sourceDeviation.remove({ pair, source: s.exchange }); // a failed source has no deviation now
         if (s.state !== 'used') sourceRejections.inc({ pair, source: s.exchange, reason: s.state });
       }
     },

@@ -32,7 +32,7 @@ describe('loadConfig: defaults', () => {
         refreshIntervalMs: 1000,
         minQuorum: 3,
         maxDeviationBps: 100,
-        maxSourceAgeMs: 10_000,
+        maxSourceAgeMs: 5_000,
       },
       upstream: {
         timeoutMs: 800,
@@ -133,6 +133,15 @@ describe('loadConfig: sources and pairs', () => {
       'PAIRS: at least one pair is required',
       'SOURCES: at least one source is required',
     ]);
+  });
+});
+
+describe('loadConfig: source age and freshness', () => {
+  test('When MAX_SOURCE_AGE_MS exceeds CACHE_TTL, then it is reported; equal is fine', () => {
+    expect(() => loadConfig({ CACHE_TTL: '5', MAX_SOURCE_AGE_MS: '5000' })).not.toThrow();
+    expect(() => loadConfig({ CACHE_TTL: '5', MAX_SOURCE_AGE_MS: '5001' })).toThrow(
+      new ConfigError(['MAX_SOURCE_AGE_MS: 5001 must not exceed CACHE_TTL (5000 ms)']),
+    );
   });
 });
 
@@ -248,9 +257,10 @@ describe('loadConfig: cross-field problems (checked once every field parses)', (
     expect(loadConfig({ REFRESH_INTERVAL_MS: '4999' }).price.refreshIntervalMs).toBe(4999);
   });
 
-  test('When CACHE_TTL is 1 s and REFRESH_INTERVAL_MS is left at 1000, then the default interval is reported', () => {
+  test('When CACHE_TTL is 1 s and the interval and source age are left at their defaults, then both are reported', () => {
     expect(problemsOf({ CACHE_TTL: '1' })).toEqual([
       'REFRESH_INTERVAL_MS: 1000 must be shorter than CACHE_TTL (1000 ms) or prices go stale between refreshes',
+      'MAX_SOURCE_AGE_MS: 5000 must not exceed CACHE_TTL (1000 ms)',
     ]);
   });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isDecimalString, isPositiveDecimalString } from '../../domain/decimal';
+import { MAX_FUTURE_SKEW_MS } from '../../domain/quote';
 import type { SharedSourceResult } from '../../application/ports';
 import type { PriceSnapshot } from '../../application/price-snapshot';
 
@@ -7,7 +8,13 @@ import type { PriceSnapshot } from '../../application/price-snapshot';
 // them. Anything that does not match exactly is rejected, counted, and never served.
 const price = z.string().refine(isPositiveDecimalString, 'not a positive decimal string');
 const decimal = z.string().refine(isDecimalString, 'not a decimal string');
-const epochMs = z.number().int().positive();
+// Checked at parse time: a timestamp far in the future would pin a worker's L1 (newest wins), be served as
+// fresh forever, or make Date#toISOString throw while rendering.
+const epochMs = z
+  .number()
+  .int()
+  .positive()
+  .refine((ms) => ms <= Date.now() + MAX_FUTURE_SKEW_MS, 'in the future');
 const sourceState = z.enum(['used', 'rejected_outlier', 'stale', 'error', 'circuit_open', 'rate_limited']);
 
 const snapshotSchema = z

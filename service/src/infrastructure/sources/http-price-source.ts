@@ -15,7 +15,7 @@ import {
   UpstreamUnreachableError,
 } from '../../domain/errors';
 import type { Pair } from '../../domain/pair';
-import type { Quote } from '../../domain/quote';
+import { MAX_FUTURE_SKEW_MS, type Quote } from '../../domain/quote';
 import type { Logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
 import type { ExchangeAdapter } from './exchange-adapter';
@@ -24,8 +24,6 @@ const tracer = trace.getTracer('price-sources');
 const USER_AGENT = 'eth-usdt-price-service/0.1 (+https://github.com/eth-usdt-price-service)';
 /** A 429 asking for a longer pause than this is a cool-down for the source, not something to wait out in a retry. */
 const MAX_RETRY_AFTER_WAIT_MS = 1000;
-/** Exchange clocks drift; a timestamp further in the future than this is a broken body, not a fresh price. */
-const MAX_FUTURE_SKEW_MS = 30_000;
 
 export interface HttpSourceOptions {
   readonly baseUrl: string;

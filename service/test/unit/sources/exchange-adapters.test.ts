@@ -67,7 +67,8 @@ const CASES: readonly Case[] = [
     baseUrl: 'https://api.exchange.coinbase.com',
     ethPath: '/products/ETH-USDT/ticker',
     btcPath: '/products/BTC-USDT/ticker',
-    good: { bid: '3521.45', ask: '3521.46', last: '3521.45', timestampMs: 1795833900050 },
+    // No timestampMs: Coinbase's `time` is the last trade's, so the receive time is used.
+    good: { bid: '3521.45', ask: '3521.46', last: '3521.45' },
     withPrices: (bid, ask) => ({ ...fixture<Obj>('coinbase', 'ok'), bid, ask }),
     bodyError: {
       exchangeCode: 'NotFound',

@@ -45,12 +45,9 @@ export const coinbase: ExchangeAdapter = {
       throw new UpstreamBodyError(shorten(error.data.message), `coinbase rejected ${productIdOf(pair)}`);
     }
     const ticker = parseBody('coinbase', tickerBody, body);
-    return toTicker('coinbase', {
-      bid: ticker.bid,
-      ask: ticker.ask,
-      last: ticker.price,
-      timestampMs: ticker.time,
-    });
+    // `time` is validated but not used: it is the time of the last trade, not of the bid and ask, and a
+    // pair that has not traded for a while would make a current book look stale. Receive time it is.
+    return toTicker('coinbase', { bid: ticker.bid, ask: ticker.ask, last: ticker.price });
   },
 
   describeErrorBody(body) {
