@@ -18,6 +18,8 @@ export async function runWorker(config: Config): Promise<void> {
   let draining = false;
   const http = buildHttp(config, { metrics, logger, shared, isDraining: () => draining });
 
+  // Assigned once listening; drain() may run before that (a shutdown during start-up).
+  // eslint-disable-next-line prefer-const
   let server: Awaited<ReturnType<typeof startHttpServer>> | undefined;
 
   // Nothing in here may throw out of the handler: an IPC message must never take the worker down.
