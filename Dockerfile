@@ -19,6 +19,6 @@ USER node
 # 8000: the API; 8001: Prometheus metrics (the cluster primary aggregates its workers).
 EXPOSE 8000 8001
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8000/health/liveness').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 8000}/health/liveness`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # SIGTERM goes straight to node (no shell in between), so the primary can drain its workers.
 CMD ["node", "dist/service/src/main.js"]

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 MOCK_PORT="${MOCK_EXCHANGE_PORT:-9099}"
 export MOCK_EXCHANGE_URL="http://127.0.0.1:${MOCK_PORT}"
-export PORT="${PORT:-8000}" METRICS_PORT="${METRICS_PORT:-8001}" WORKERS="${WORKERS:-2}"
+# PORT, METRICS_PORT and WORKERS are left to the environment, then .env, then the service's defaults.
 
 MOCK_EXCHANGE_PORT="$MOCK_PORT" node dist/mock-exchange/src/main.js &
 mock_pid=$!
@@ -26,7 +26,7 @@ for _ in $(seq 1 50); do
 done
 
 echo "dev: mock exchange on ${MOCK_EXCHANGE_URL} (faults: see mock-exchange/README.md)" >&2
-echo "dev: price API on http://localhost:${PORT}/api/v1/prices/eth-usdt, metrics on http://localhost:${METRICS_PORT}/metrics" >&2
+echo "dev: price API on http://localhost:${PORT:-8000}/api/v1/prices/eth-usdt, metrics on http://localhost:${METRICS_PORT:-8001}/metrics" >&2
 env_file=()
 [ -f .env ] && env_file=(--env-file=.env)
 node "${env_file[@]}" dist/service/src/main.js &

@@ -247,7 +247,7 @@ describe('Dockerfile', () => {
     expect(runtime).toContain('USER node');
     expect(runtime).toContain('EXPOSE 8000 8001');
     expect(runtime.find((l) => l.startsWith('HEALTHCHECK'))).toContain(
-      "fetch('http://127.0.0.1:8000/health/liveness')",
+      'fetch(`http://127.0.0.1:${process.env.PORT || 8000}/health/liveness`)',
     );
     expect(runtime.at(-1)).toBe('CMD ["node", "dist/service/src/main.js"]');
     expect(JSON.parse(readFileSync(repoPath('package.json'), 'utf8')).scripts.start).toBe(

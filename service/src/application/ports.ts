@@ -7,13 +7,6 @@ export interface PriceSource {
   readonly name: string;
   /** Resolves a validated quote or rejects with an AppError whose code says why (see domain/errors.ts). */
   fetchQuote(pair: Pair): Promise<Quote>;
-  health(): SourceHealth;
-}
-
-export interface SourceHealth {
-  readonly breaker: 'closed' | 'half_open' | 'open';
-  /** Epoch ms until which the source is cooling down after a rate limit or ban, if it is. */
-  readonly coolingDownUntilMs?: number;
 }
 
 /** One source's outcome for one refresh round, as shared between replicas through L2. */
@@ -42,7 +35,6 @@ export interface LocalCache {
  * because Redis being down must never turn into a failed price request.
  */
 export interface SharedCache {
-  readonly enabled: boolean;
   getSnapshot(pair: string): Promise<PriceSnapshot | undefined>;
   putSnapshot(snapshot: PriceSnapshot): Promise<void>;
   getSourceResult(source: string, pair: string): Promise<SharedSourceResult | undefined>;

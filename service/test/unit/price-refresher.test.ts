@@ -59,7 +59,6 @@ function fakeSource(name: string, behaviour: Behaviour, delayMs = 0): FakeSource
         latencyMs: now - sentAt,
       };
     },
-    health: () => ({ breaker: 'closed' }),
   };
   return source;
 }

@@ -38,6 +38,7 @@ export function createRedisCache(
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
   });
   let wasReady = false;
+  let closing = false;
   client.on('ready', () => {
     metrics.redisConnection(true);
     if (!wasReady) logger.info('redis connected', { url: redactUrl(options.url) });
@@ -46,7 +47,8 @@ export function createRedisCache(
   client.on('end', () => metrics.redisConnection(false));
   client.on('close', () => {
     metrics.redisConnection(false);
-    if (wasReady) logger.warn('redis connection lost; serving from L1 and upstream until it is back');
+    if (wasReady && !closing)
+      logger.warn('redis connection lost; serving from L1 and upstream until it is back');
     wasReady = false;
   });
   // ioredis emits 'error' on every failed reconnect; the metric and the close/ready lines say enough.
@@ -74,8 +76,6 @@ export function createRedisCache(
   }
 
   return {
-    enabled: true,
-
     getSnapshot(pair) {
       return tracer.startActiveSpan('cache.l2.get', async (span) => {
         span.setAttribute('price.pair', pair);
@@ -151,6 +151,7 @@ export function createRedisCache(
     },
 
     async close() {
+      closing = true;
       try {
         await client.quit();
       } catch {
@@ -163,7 +164,6 @@ export function createRedisCache(
 /** The disabled L2 for REDIS_URL unset: every read misses, every lease is local. */
 export function createDisabledSharedCache(): SharedCache {
   return {
-    enabled: false,
     getSnapshot: async () => undefined,
     putSnapshot: async () => undefined,
     getSourceResult: async () => undefined,

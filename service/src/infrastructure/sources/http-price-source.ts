@@ -4,7 +4,7 @@ import axiosRetry, { exponentialDelay, retryAfter } from 'axios-retry';
 import http from 'node:http';
 import https from 'node:https';
 import CircuitBreaker from 'opossum';
-import type { PriceSource, SourceHealth } from '../../application/ports';
+import type { PriceSource } from '../../application/ports';
 import {
   AppError,
   CircuitOpenError,
@@ -188,10 +188,11 @@ export function createHttpPriceSource(
           metrics.upstreamFetch(name, 'success', (performance.now() - started) / 1000);
           return quote;
         } catch (raw) {
+          // EOPENBREAKER: opossum refused the call (open, or half-open with its one trial call in flight).
           const error =
             raw instanceof AppError
               ? raw
-              : breaker.opened
+              : (raw as { code?: unknown }).code === 'EOPENBREAKER'
                 ? new CircuitOpenError(name)
                 : toUpstreamError(raw);
           if (error instanceof UpstreamRateLimitedError) {
@@ -221,10 +222,6 @@ export function createHttpPriceSource(
   return {
     name,
     fetchQuote,
-    health(): SourceHealth {
-      const state = breaker.opened ? 'open' : breaker.halfOpen ? 'half_open' : 'closed';
-      return Date.now() < coolingDownUntilMs ? { breaker: state, coolingDownUntilMs } : { breaker: state };
-    },
     shutdown() {
       breaker.shutdown();
     },
