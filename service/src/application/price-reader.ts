@@ -9,6 +9,8 @@ export interface CacheCounters {
  * The read path: L1 (in-process) first, then L2 (Redis) on a miss, never an exchange. Snapshots arrive
  * ahead of requests (refresh-ahead) through accept(), from the primary over IPC or from the local refresher.
  */
+const L2_ANSWER_HOLD_MS = 100;
+
 export function createPriceReader(deps: { l1: LocalCache; l2: SharedCache; counters: CacheCounters }) {
   const { l1, l2, counters } = deps;
   const pendingLoads = new Map<string, Promise<PriceSnapshot | undefined>>();
@@ -26,7 +28,7 @@ export function createPriceReader(deps: { l1: LocalCache; l2: SharedCache; count
     return snapshot;
   }
 
-  /** L1 miss (a cold worker, a lost IPC message): one L2 read per pair at a time, however many requests wait. */
+  /** L1 miss (a cold worker, a lost IPC message): at most one L2 read per pair per 100 ms, however many requests wait. */
   function load(pair: string): Promise<PriceSnapshot | undefined> {
     let pending = pendingLoads.get(pair);
     if (pending === undefined) {
@@ -36,7 +38,11 @@ export function createPriceReader(deps: { l1: LocalCache; l2: SharedCache; count
           if (snapshot !== undefined) accept(snapshot);
           return l1.get(pair);
         })
-        .finally(() => pendingLoads.delete(pair));
+        .finally(() => {
+          // The answer is kept for a moment: with L1 and L2 both empty (a cold start), a stream of requests
+          // must not become a stream of Redis reads.
+          setTimeout(() => pendingLoads.delete(pair), L2_ANSWER_HOLD_MS).unref();
+        });
       pendingLoads.set(pair, pending);
     }
     return pending;

@@ -70,12 +70,15 @@ export function createHttpPriceSource(
     httpAgent: new http.Agent({ keepAlive: true, maxSockets: 4 }),
     httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 4 }),
     maxRedirects: 0,
+    // A ticker is a few hundred bytes; anything near this is not one, and must not be buffered whole.
+    maxContentLength: 256 * 1024,
   });
   axiosRetry(client, {
     retries: options.retries,
     shouldResetTimeout: true,
     retryCondition: (error) => {
       const status = error.response?.status;
+      if (error.code === 'ERR_CANCELED') return false; // the whole-fetch budget is spent
       if (status === undefined) return true; // network error or per-try timeout
       if (status === 429) return retryAfter(error) <= MAX_RETRY_AFTER_WAIT_MS;
       return status >= 500;
@@ -84,11 +87,17 @@ export function createHttpPriceSource(
     onRetry: () => metrics.upstreamRetry(name),
   });
 
+  const totalBudgetMs = options.timeoutMs * (options.retries + 1) + 2000;
+
   async function request(pair: Pair): Promise<Quote> {
     const started = performance.now();
     let response;
     try {
-      response = await client.get<string>(adapter.tickerPath(pair));
+      // axios' timeout is per try (and axios-retry reuses the config); the signal bounds the whole fetch,
+      // retries and backoff included, so a source can never hold its slot for long.
+      response = await client.get<string>(adapter.tickerPath(pair), {
+        signal: AbortSignal.timeout(totalBudgetMs),
+      });
     } catch (error) {
       throw toUpstreamError(error);
     }
@@ -133,7 +142,7 @@ export function createHttpPriceSource(
       const detail = describe(error.response?.data);
       return new UpstreamHttpError(status, `${name}: HTTP ${status}${detail ? ` (${detail})` : ''}`);
     }
-    if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') {
+    if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT' || error.code === 'ERR_CANCELED') {
       return new UpstreamTimeoutError(`${name}: no answer within ${options.timeoutMs} ms`);
     }
     return new UpstreamUnreachableError(`${name}: ${error.code ?? error.message}`, { cause: error });
