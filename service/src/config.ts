@@ -42,6 +42,11 @@ export interface Config {
     readonly breakerResetMs: number;
   };
   readonly shutdownTimeoutMs: number;
+  /**
+   * On SIGTERM, how long to keep serving with readiness already 503 before closing the listener, so a load
+   * balancer or Kubernetes stops sending traffic before connections are refused.
+   */
+  readonly drainDelayMs: number;
   /** Incoming requests traced per second and process when the caller sent no traceparent. */
   readonly traceRequestsPerSecond: number;
 }
@@ -96,6 +101,7 @@ const envSchema = z.object({
   BREAKER_VOLUME_THRESHOLD: int(1, 1000, 3),
   BREAKER_RESET_MS: int(100, 600_000, 10_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000, 10_000),
+  DRAIN_DELAY_MS: int(0, 60_000, 0),
   TRACE_REQUESTS_PER_SECOND: int(0, 100_000, 10),
   ...Object.fromEntries(EXCHANGES.map((name) => [sourceUrlVariable(name), url])),
 });
@@ -168,6 +174,11 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
       `MAX_SOURCE_AGE_MS: ${e.MAX_SOURCE_AGE_MS} must not exceed CACHE_TTL (${e.CACHE_TTL * 1000} ms)`,
     );
   }
+  if (e.DRAIN_DELAY_MS >= e.SHUTDOWN_TIMEOUT_MS) {
+    problems.push(
+      `DRAIN_DELAY_MS: ${e.DRAIN_DELAY_MS} must be shorter than SHUTDOWN_TIMEOUT_MS (${e.SHUTDOWN_TIMEOUT_MS})`,
+    );
+  }
   if (e.PORT !== 0 && e.PORT === e.METRICS_PORT) problems.push('METRICS_PORT: must differ from PORT');
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -199,6 +210,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
       breakerResetMs: e.BREAKER_RESET_MS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    drainDelayMs: e.DRAIN_DELAY_MS,
     traceRequestsPerSecond: e.TRACE_REQUESTS_PER_SECOND,
   });
 }

@@ -36,8 +36,15 @@ export async function runStandalone(config: Config): Promise<void> {
   async function shutdown(signal: string): Promise<void> {
     if (draining) return;
     draining = true;
-    logger.info('shutting down: draining', { signal });
-    await Promise.all([server.drain(config.shutdownTimeoutMs), closeRefresher()]);
+    logger.info('shutting down: draining', { signal, drainDelayMs: config.drainDelayMs });
+    const deadline = setTimeout(() => {
+      logger.error('shutdown deadline passed: exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 2000);
+    deadline.unref();
+    // Readiness already answers 503; keep serving until the load balancer has noticed.
+    if (config.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
+    await Promise.all([server.drain(config.shutdownTimeoutMs - config.drainDelayMs), closeRefresher()]);
     await metricsServer.close();
     await shared.close();
     http.close();

@@ -45,8 +45,10 @@ export async function runWorker(config: Config): Promise<void> {
   async function drain(reason: string): Promise<void> {
     if (draining) return;
     draining = true;
-    logger.info('worker draining', { reason });
-    await server?.drain(config.shutdownTimeoutMs);
+    logger.info('worker draining', { reason, drainDelayMs: config.drainDelayMs });
+    // Readiness already answers 503; keep serving until the load balancer has noticed.
+    if (config.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
+    await server?.drain(config.shutdownTimeoutMs - config.drainDelayMs);
     await shared.close();
     http.close();
     await shutdownTracing();

@@ -57,6 +57,7 @@ beforeAll(async () => {
     MOCK_EXCHANGE_URL: mock.url,
     LOG_LEVEL: 'info',
     SHUTDOWN_TIMEOUT_MS: '3000',
+    DRAIN_DELAY_MS: '800',
   });
   await eventually(
     () => request('/health/readiness').catch(() => ({ status: 0, body: '' })),
@@ -123,10 +124,18 @@ test('When a worker crashes, then the primary forks a new one and the price is s
   expect((await request('/api/v1/prices/eth-usdt')).status).toBe(200);
 });
 
-test('When the primary gets SIGTERM, then it drains and exits 0 within the deadline', async () => {
+test('When the primary gets SIGTERM, then readiness turns 503 while prices are still served, and it exits 0 within the deadline', async () => {
   const started = Date.now();
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   proc.kill('SIGTERM');
+  // DRAIN_DELAY_MS is 800: the load balancer is told first (readiness 503), connections are refused later.
+  const readiness = await eventually(
+    () => request('/health/readiness'),
+    (r) => r.status === 503,
+    { what: 'readiness 503 while draining', timeoutMs: 700, intervalMs: 20 },
+  );
+  expect(JSON.parse(readiness.body)).toMatchObject({ status: 'draining' });
+  expect((await request('/api/v1/prices/eth-usdt')).status).toBe(200);
   expect(await exited).toBe(0);
   expect(Date.now() - started).toBeLessThan(5000);
   expect(output).toMatch(/"msg":"shutdown complete"/);

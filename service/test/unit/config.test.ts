@@ -44,6 +44,7 @@ describe('loadConfig: defaults', () => {
         breakerResetMs: 10_000,
       },
       shutdownTimeoutMs: 10_000,
+      drainDelayMs: 0,
       traceRequestsPerSecond: 10,
     });
   });
