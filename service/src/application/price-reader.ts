@@ -48,7 +48,10 @@ export function createPriceReader(deps: { l1: LocalCache; l2: SharedCache; count
     return pending;
   }
 
-  return { accept, current, load };
+  /** L1 read that is not counted as a lookup (health probes). */
+  const peek = (pair: string): PriceSnapshot | undefined => l1.get(pair);
+
+  return { accept, current, peek, load };
 }
 
 export type PriceReader = ReturnType<typeof createPriceReader>;

@@ -48,6 +48,12 @@ export function createApp(deps: AppDeps): express.Express {
   const observers = new Map<string, ReturnType<AppDeps['metrics']['httpObserver']>>();
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();
+  /** p99 since the previous liveness probe, not since start: a stall an hour ago says nothing now. */
+  const loopDelayP99Ms = () => {
+    const p99 = Number((loopDelay.percentile(99) / 1e6).toFixed(1));
+    loopDelay.reset();
+    return p99;
+  };
 
   // Duration and a sampled server span for every request Express handles (the fast path has its own).
   app.use((req, res, next) => {
@@ -110,7 +116,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.set('Cache-Control', 'no-store').json({
       status: 'alive',
       uptimeSeconds: Math.round(process.uptime()),
-      eventLoopDelayP99Ms: Number((loopDelay.percentile(99) / 1e6).toFixed(1)),
+      eventLoopDelayP99Ms: loopDelayP99Ms(),
     });
   });
 
@@ -119,7 +125,8 @@ export function createApp(deps: AppDeps): express.Express {
     const pairs: Record<string, unknown> = {};
     let ready = !deps.isDraining();
     for (const pair of deps.pairs) {
-      const snapshot = deps.reader.current(pair.slug) ?? (await deps.reader.load(pair.slug));
+      // peek, not current: probes are not traffic and must not count as cache hits.
+      const snapshot = deps.reader.peek(pair.slug) ?? (await deps.reader.load(pair.slug));
       const status = snapshot === undefined ? 'unavailable' : statusAt(snapshot, now, deps.freshness);
       if (status === 'unavailable') ready = false;
       pairs[pair.slug] = {
