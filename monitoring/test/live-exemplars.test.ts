@@ -16,11 +16,6 @@ import {
   type LiveService,
 } from './live';
 
-interface Target {
-  labels: Record<string, string>;
-  health: 'up' | 'down' | 'unknown';
-  lastError: string;
-}
 interface ExemplarSeries {
   seriesLabels: Record<string, string>;
   exemplars: { labels: Record<string, string>; value: string; timestamp: number }[];
@@ -43,11 +38,6 @@ beforeAll(async () => {
   mock = await startMockExchange();
   service = await startLiveService({ MOCK_EXCHANGE_URL: mock.url, TRACE_REQUESTS_PER_SECOND: '100000' });
   prometheus = await startPrometheus(`127.0.0.1:${service.metricsPort}`, { features: ['exemplar-storage'] });
-  await eventually(
-    async () => (await prometheus.api<{ activeTargets: Target[] }>('/api/v1/targets')).activeTargets,
-    (targets) => targets.some((t) => t.labels.job === SERVICE_JOB && t.health === 'up'),
-    { timeoutMs: 15_000, intervalMs: 250, what: 'the price-service target up' },
-  );
 }, 40_000);
 
 afterAll(async () => {

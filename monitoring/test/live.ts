@@ -12,6 +12,7 @@ import { dump } from 'js-yaml';
 import { eventually } from '../../service/test/helpers/metrics';
 import { freePort } from '../../service/test/helpers/redis';
 import { TEST_ENV } from '../../service/test/helpers/service';
+import { SERVICE_JOB } from './known-metrics';
 import { readYaml, repoPath } from './paths';
 
 export const SERVICE_MAIN = repoPath('dist/service/src/main.js');
@@ -312,9 +313,22 @@ export async function startPrometheus(
       (status) => status === 200,
       { timeoutMs: 15_000, intervalMs: 100, what: 'prometheus /-/ready' },
     );
+    // Ready means nothing to the tests until the service is being scraped.
+    await eventually(
+      async () => (await api<{ activeTargets: PrometheusTarget[] }>('/api/v1/targets')).activeTargets,
+      (targets) => targets.some((t) => t.labels.job === SERVICE_JOB && t.health === 'up'),
+      { timeoutMs: 15_000, intervalMs: 250, what: 'the price-service target up' },
+    );
   } catch (error) {
     await prometheus.stop(1000);
     throw new Error(`${(error as Error).message}\nconfig:\n${configText}\noutput:\n${child.output()}`);
   }
   return prometheus;
+}
+
+/** One entry of Prometheus's /api/v1/targets. */
+export interface PrometheusTarget {
+  labels: Record<string, string>;
+  health: 'up' | 'down' | 'unknown';
+  lastError: string;
 }

@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../lib/free-port';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -39,17 +40,6 @@ function need(command: string, hint: string): void {
     console.error(`${command} not found: ${hint}`);
     process.exit(2);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function start(

@@ -2,9 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { PriceSnapshot } from '../application/price-snapshot';
 import type { Config } from '../config';
 import { buildRefresher } from '../composition/refresher';
-import { createSharedCache } from '../composition/shared-cache';
-import { createLogger } from '../shared/logger';
-import { createMetrics } from '../shared/metrics';
+import { buildCommon } from '../composition/common';
 import { shutdownTracing } from '../tracing';
 import type { PrimaryMessage, WorkerMessage } from './messages';
 import { exposeAggregated, startMetricsServer, type MetricsJson } from './metrics-server';
@@ -20,12 +18,7 @@ const MAX_RESPAWN_DELAY_MS = 10_000;
  * /metrics aggregated over itself and all workers, and drains everything on SIGTERM/SIGINT.
  */
 export async function runPrimary(config: Config): Promise<void> {
-  const logger = createLogger({ level: config.logLevel, service: config.serviceName });
-  const metrics = createMetrics({
-    pairs: config.pairs.map((p) => p.slug),
-    redis: config.redis.url !== undefined,
-  });
-  const shared = createSharedCache(config, { metrics, logger });
+  const { logger, metrics, shared } = buildCommon(config);
   const latest = new Map<string, PriceSnapshot>();
   const forkedAt = new Map<number, number>();
   let consecutiveCrashes = 0;

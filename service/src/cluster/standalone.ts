@@ -1,21 +1,14 @@
 import type { Config } from '../config';
 import { buildHttp } from '../composition/http';
 import { buildRefresher } from '../composition/refresher';
-import { createSharedCache } from '../composition/shared-cache';
-import { createLogger } from '../shared/logger';
-import { createMetrics } from '../shared/metrics';
+import { buildCommon } from '../composition/common';
 import { shutdownTracing } from '../tracing';
 import { startHttpServer } from './http-server';
 import { exposeRegistry, startMetricsServer } from './metrics-server';
 
 /** WORKERS=0: the refresher, the API and /metrics in one process (small deployments, debugging). */
 export async function runStandalone(config: Config): Promise<void> {
-  const logger = createLogger({ level: config.logLevel, service: config.serviceName });
-  const metrics = createMetrics({
-    pairs: config.pairs.map((p) => p.slug),
-    redis: config.redis.url !== undefined,
-  });
-  const shared = createSharedCache(config, { metrics, logger });
+  const { logger, metrics, shared } = buildCommon(config);
   let draining = false;
   const http = buildHttp(config, { metrics, logger, shared, isDraining: () => draining });
   const { refresher, close: closeRefresher } = buildRefresher(config, {

@@ -1,20 +1,13 @@
 import type { Config } from '../config';
 import { buildHttp } from '../composition/http';
-import { createSharedCache } from '../composition/shared-cache';
-import { createLogger } from '../shared/logger';
-import { createMetrics } from '../shared/metrics';
+import { buildCommon } from '../composition/common';
 import { shutdownTracing } from '../tracing';
 import { startHttpServer } from './http-server';
 import { isPrimaryMessage, type WorkerMessage } from './messages';
 
 /** A cluster worker: serves the API from L1/L2, fed with snapshots by the primary over IPC. */
 export async function runWorker(config: Config): Promise<void> {
-  const logger = createLogger({ level: config.logLevel, service: config.serviceName });
-  const metrics = createMetrics({
-    pairs: config.pairs.map((p) => p.slug),
-    redis: config.redis.url !== undefined,
-  });
-  const shared = createSharedCache(config, { metrics, logger });
+  const { logger, metrics, shared } = buildCommon(config);
   let draining = false;
   const http = buildHttp(config, { metrics, logger, shared, isDraining: () => draining });
 

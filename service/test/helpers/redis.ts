@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
+import { freePort } from '../../../scripts/lib/free-port';
 
 /** A real Redis for one test file: killable and restartable on the same port. */
 export interface TestRedis {
@@ -18,16 +18,7 @@ export async function startRedis(): Promise<TestRedis> {
   return runtime === 'testcontainers' ? startContainer() : startProcess();
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 async function startProcess(): Promise<TestRedis> {
   const which = spawnSync('redis-server', ['--version']);

@@ -1,6 +1,6 @@
 import { buildHttp } from '../../src/composition/http';
 import { buildRefresher } from '../../src/composition/refresher';
-import { createSharedCache } from '../../src/composition/shared-cache';
+import { createSharedCache } from '../../src/composition/common';
 import { startHttpServer } from '../../src/cluster/http-server';
 import { startMetricsServer } from '../../src/cluster/metrics-server';
 import { loadConfig, type Config } from '../../src/config';

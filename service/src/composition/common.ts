@@ -1,8 +1,8 @@
 import type { SharedCache } from '../application/ports';
 import type { Config } from '../config';
 import { createDisabledSharedCache, createRedisCache } from '../infrastructure/cache/redis-cache';
-import type { Logger } from '../shared/logger';
-import type { Metrics } from '../shared/metrics';
+import { createLogger, type Logger } from '../shared/logger';
+import { createMetrics, type Metrics } from '../shared/metrics';
 
 // The composition folder is the only place infrastructure is constructed. It is split by process role so a
 // worker never loads the exchange clients and a primary never loads Express.
@@ -19,4 +19,14 @@ export function createSharedCache(config: Config, deps: { metrics: Metrics; logg
     },
     deps,
   );
+}
+
+/** What every process role starts from: its logger, its metrics registry and its L2 connection. */
+export function buildCommon(config: Config): { logger: Logger; metrics: Metrics; shared: SharedCache } {
+  const logger = createLogger({ level: config.logLevel, service: config.serviceName });
+  const metrics = createMetrics({
+    pairs: config.pairs.map((p) => p.slug),
+    redis: config.redis.url !== undefined,
+  });
+  return { logger, metrics, shared: createSharedCache(config, { metrics, logger }) };
 }
