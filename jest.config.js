@@ -1,9 +1,12 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/service/test', '<rootDir>/mock-exchange/test', '<rootDir>/monitoring/test'].filter(
-    (dir) => require('node:fs').existsSync(dir.replace('<rootDir>', __dirname)),
-  ),
+  roots: [
+    '<rootDir>/service/test',
+    '<rootDir>/mock-exchange/test',
+    '<rootDir>/monitoring/test',
+    '<rootDir>/loadtest/test',
+  ].filter((dir) => require('node:fs').existsSync(dir.replace('<rootDir>', __dirname))),
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } } }] },
   globalSetup: '<rootDir>/service/test/helpers/global-setup.ts',
