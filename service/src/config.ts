@@ -47,6 +47,11 @@ export interface Config {
    * balancer or Kubernetes stops sending traffic before connections are refused.
    */
   readonly drainDelayMs: number;
+  /**
+   * Once the listener has closed, how long an idle keep-alive connection (never yet told `Connection:
+   * close`) may still bring a request before it is closed: closing it at once races a client sending one.
+   */
+  readonly drainIdleGraceMs: number;
   /** Incoming requests traced per second and process when the caller sent no traceparent. */
   readonly traceRequestsPerSecond: number;
 }
@@ -102,6 +107,7 @@ const envSchema = z.object({
   BREAKER_RESET_MS: int(100, 600_000, 10_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000, 10_000),
   DRAIN_DELAY_MS: int(0, 60_000, 0),
+  DRAIN_IDLE_GRACE_MS: int(0, 60_000, 1000),
   TRACE_REQUESTS_PER_SECOND: int(0, 100_000, 10),
   ...Object.fromEntries(EXCHANGES.map((name) => [sourceUrlVariable(name), url])),
 });
@@ -179,6 +185,12 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
       `DRAIN_DELAY_MS: ${e.DRAIN_DELAY_MS} must be shorter than SHUTDOWN_TIMEOUT_MS (${e.SHUTDOWN_TIMEOUT_MS})`,
     );
   }
+  // The grace starts when the listener closes, after the drain delay; in-flight requests need time after it.
+  if (e.DRAIN_IDLE_GRACE_MS > 0 && e.DRAIN_DELAY_MS + e.DRAIN_IDLE_GRACE_MS >= e.SHUTDOWN_TIMEOUT_MS) {
+    problems.push(
+      `DRAIN_IDLE_GRACE_MS: ${e.DRAIN_IDLE_GRACE_MS} plus DRAIN_DELAY_MS (${e.DRAIN_DELAY_MS}) must be shorter than SHUTDOWN_TIMEOUT_MS (${e.SHUTDOWN_TIMEOUT_MS})`,
+    );
+  }
   if (e.PORT !== 0 && e.PORT === e.METRICS_PORT) problems.push('METRICS_PORT: must differ from PORT');
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -211,6 +223,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     drainDelayMs: e.DRAIN_DELAY_MS,
+    drainIdleGraceMs: e.DRAIN_IDLE_GRACE_MS,
     traceRequestsPerSecond: e.TRACE_REQUESTS_PER_SECOND,
   });
 }

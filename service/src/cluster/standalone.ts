@@ -37,7 +37,14 @@ export async function runStandalone(config: Config): Promise<void> {
     deadline.unref();
     // Readiness already answers 503; keep serving until the load balancer has noticed.
     if (config.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
-    await Promise.all([server.drain(config.shutdownTimeoutMs - config.drainDelayMs), closeRefresher()]);
+    const [outcome] = await Promise.all([
+      server.drain({
+        timeoutMs: config.shutdownTimeoutMs - config.drainDelayMs,
+        idleGraceMs: config.drainIdleGraceMs,
+      }),
+      closeRefresher(),
+    ]);
+    if (outcome === 'deadline') logger.warn('drain deadline passed: open connections destroyed');
     await metricsServer.close();
     await shared.close();
     http.close();

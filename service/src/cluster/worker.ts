@@ -41,7 +41,11 @@ export async function runWorker(config: Config): Promise<void> {
     logger.info('worker draining', { reason, drainDelayMs: config.drainDelayMs });
     // Readiness already answers 503; keep serving until the load balancer has noticed.
     if (config.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
-    await server?.drain(config.shutdownTimeoutMs - config.drainDelayMs);
+    const outcome = await server?.drain({
+      timeoutMs: config.shutdownTimeoutMs - config.drainDelayMs,
+      idleGraceMs: config.drainIdleGraceMs,
+    });
+    if (outcome === 'deadline') logger.warn('drain deadline passed: open connections destroyed');
     await shared.close();
     http.close();
     await shutdownTracing();

@@ -224,13 +224,15 @@ export function createRequestListener(
   const observeHead = deps.metrics.httpObserver(PRICE_ROUTE, 'HEAD');
 
   return (req: IncomingMessage, res: ServerResponse) => {
+    // While draining, every response says `Connection: close`: the client reconnects (elsewhere, once the
+    // listener has closed) and the server ends the connection itself right after the response, never under a
+    // client that is sending its next request on it.
+    if (deps.isDraining()) res.shouldKeepAlive = false;
     const pair = fastPaths.get(req.url as string);
     if (pair === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) {
       app(req, res);
       return;
     }
-    // Keep-alive clients are told to reconnect elsewhere while this worker drains.
-    if (deps.isDraining()) res.shouldKeepAlive = false;
     const started = performance.now();
     const observe = req.method === 'GET' ? observeGet : observeHead;
     const span = deps.tracer.start(req, PRICE_ROUTE, started);

@@ -75,7 +75,8 @@ export async function startService(env: Record<string, string>): Promise<TestSer
     metricsText: async () => (await fetch(metricsUrl)).text(),
     async stop() {
       draining = true;
-      await Promise.all([server.drain(1000), close()]);
+      // No grace: the tests are done with their connections, and a pooled idle one must not hold up stop().
+      await Promise.all([server.drain({ timeoutMs: 1000, idleGraceMs: 0 }), close()]);
       await metricsServer.close();
       await shared.close();
       http.close();

@@ -45,6 +45,7 @@ describe('loadConfig: defaults', () => {
       },
       shutdownTimeoutMs: 10_000,
       drainDelayMs: 0,
+      drainIdleGraceMs: 1000,
       traceRequestsPerSecond: 10,
     });
   });
@@ -216,6 +217,7 @@ describe('loadConfig: field-level problems', () => {
     ['CACHE_TTL', '0', 'Too small: expected number to be >=1'],
     ['REFRESH_INTERVAL_MS', '99', 'Too small: expected number to be >=100'],
     ['MIN_QUORUM', '0', 'Too small: expected number to be >=1'],
+    ['DRAIN_IDLE_GRACE_MS', '60001', 'Too big: expected number to be <=60000'],
   ])('When %s is %p, then it is out of range', (name, value, message) => {
     expect(problemsOf({ [name]: value })).toEqual([`${name}: ${message}`]);
   });
@@ -265,6 +267,28 @@ describe('loadConfig: cross-field problems (checked once every field parses)', (
     ]);
   });
 
+  test('When DRAIN_DELAY_MS plus DRAIN_IDLE_GRACE_MS reaches SHUTDOWN_TIMEOUT_MS, then it is reported; one less is accepted', () => {
+    expect(
+      problemsOf({ SHUTDOWN_TIMEOUT_MS: '3000', DRAIN_DELAY_MS: '2000', DRAIN_IDLE_GRACE_MS: '1000' }),
+    ).toEqual([
+      'DRAIN_IDLE_GRACE_MS: 1000 plus DRAIN_DELAY_MS (2000) must be shorter than SHUTDOWN_TIMEOUT_MS (3000)',
+    ]);
+    expect(
+      loadConfig({ SHUTDOWN_TIMEOUT_MS: '3000', DRAIN_DELAY_MS: '2000', DRAIN_IDLE_GRACE_MS: '999' }),
+    ).toMatchObject({ shutdownTimeoutMs: 3000, drainDelayMs: 2000, drainIdleGraceMs: 999 });
+    // The default grace counts too: a short SHUTDOWN_TIMEOUT_MS needs a shorter one.
+    expect(problemsOf({ SHUTDOWN_TIMEOUT_MS: '1000' })).toEqual([
+      'DRAIN_IDLE_GRACE_MS: 1000 plus DRAIN_DELAY_MS (0) must be shorter than SHUTDOWN_TIMEOUT_MS (1000)',
+    ]);
+  });
+
+  test('When DRAIN_IDLE_GRACE_MS is 0, then idle connections close as the listener does and only the delay is checked', () => {
+    expect(loadConfig({ SHUTDOWN_TIMEOUT_MS: '1000', DRAIN_IDLE_GRACE_MS: '0' }).drainIdleGraceMs).toBe(0);
+    expect(
+      problemsOf({ SHUTDOWN_TIMEOUT_MS: '1000', DRAIN_DELAY_MS: '1000', DRAIN_IDLE_GRACE_MS: '0' }),
+    ).toEqual(['DRAIN_DELAY_MS: 1000 must be shorter than SHUTDOWN_TIMEOUT_MS (1000)']);
+  });
+
   test('When PORT equals METRICS_PORT, then it is reported unless both are 0', () => {
     expect(problemsOf({ PORT: '8001' })).toEqual(['METRICS_PORT: must differ from PORT']);
     expect(loadConfig({ PORT: '0', METRICS_PORT: '0' })).toMatchObject({ port: 0, metricsPort: 0 });
@@ -280,12 +304,17 @@ describe('loadConfig: cross-field problems (checked once every field parses)', (
         REFRESH_INTERVAL_MS: '10000',
         PORT: '9000',
         METRICS_PORT: '9000',
+        SHUTDOWN_TIMEOUT_MS: '5000',
+        DRAIN_DELAY_MS: '5000',
+        DRAIN_IDLE_GRACE_MS: '500',
       }),
     ).toEqual([
       'SOURCES: unknown source "nope" (known: binance, okx, coinbase, kraken, kucoin, bybit)',
       'MIN_QUORUM: 2 is more than the 1 configured source(s)',
       'MAX_STALENESS: 5s must be at least CACHE_TTL (10s)',
       'REFRESH_INTERVAL_MS: 10000 must be shorter than CACHE_TTL (10000 ms) or prices go stale between refreshes',
+      'DRAIN_DELAY_MS: 5000 must be shorter than SHUTDOWN_TIMEOUT_MS (5000)',
+      'DRAIN_IDLE_GRACE_MS: 500 plus DRAIN_DELAY_MS (5000) must be shorter than SHUTDOWN_TIMEOUT_MS (5000)',
       'METRICS_PORT: must differ from PORT',
     ]);
   });
