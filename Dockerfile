@@ -1,6 +1,9 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build on the official Node 24 image: compile TypeScript with every dependency, then run the
 # compiled service with production dependencies only, as the unprivileged `node` user.
+# The runtime needs no writable path but /tmp: run it with a read-only root filesystem and a tmpfs there
+# (docker-compose.yml: read_only + tmpfs; k8s/base: readOnlyRootFilesystem + an emptyDir at /tmp).
+# Development image with hot reload: Dockerfile.dev (docker-compose.dev.yml).
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
@@ -10,6 +13,18 @@ COPY . .
 RUN npx tsc -p tsconfig.build.json
 
 FROM node:24-bookworm-slim AS runtime
+# Set by the release build: docker build --build-arg VERSION=0.1.0 --build-arg REVISION=$(git rev-parse HEAD)
+# --build-arg CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ) .
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG CREATED=unknown
+LABEL org.opencontainers.image.title="eth-usdt-price-service" \
+      org.opencontainers.image.description="ETH/USDT price service: clustered Express 5, median of six exchanges, Redis L2, Prometheus metrics" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.base.name="docker.io/library/node:24-bookworm-slim"
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -20,5 +35,8 @@ USER node
 EXPOSE 8000 8001
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 8000}/health/liveness`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# SIGTERM goes straight to node (no shell in between), so the primary can drain its workers.
+STOPSIGNAL SIGTERM
+# Exec form: node is PID 1 and gets SIGTERM itself (no shell, no --init needed): the primary installs its
+# own handler, drains its workers and exits within SHUTDOWN_TIMEOUT_MS + 2 s, and it waits for its own
+# children, the only processes in the container.
 CMD ["node", "dist/service/src/main.js"]
