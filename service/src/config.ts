@@ -11,6 +11,8 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly metricsPort: number;
+  /** Accept queue of the API listener; the kernel caps it at net.core.somaxconn. */
+  readonly listenBacklog: number;
   /** Worker processes forked by the cluster primary; 0 runs everything in one process (no cluster). */
   readonly workers: number;
   readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
@@ -83,6 +85,7 @@ const envSchema = z.object({
   HOST: z.string().trim().min(1).optional().default('0.0.0.0'),
   PORT: port(8000),
   METRICS_PORT: port(8001),
+  LISTEN_BACKLOG: int(1, 65_535, 4096),
   WORKERS: int(0, 256, availableParallelism()),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).optional().default('info'),
   SERVICE_NAME: z.string().trim().min(1).optional().default('eth-usdt-price-service'),
@@ -198,6 +201,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     port: e.PORT,
     metricsPort: e.METRICS_PORT,
+    listenBacklog: e.LISTEN_BACKLOG,
     workers: e.WORKERS,
     logLevel: e.LOG_LEVEL,
     serviceName: e.SERVICE_NAME,

@@ -23,6 +23,8 @@ export interface HttpServer {
 export async function startHttpServer(options: {
   host: string;
   port: number;
+  /** Accept queue length; the kernel caps it at net.core.somaxconn. */
+  backlog: number;
   listener: RequestListener;
 }): Promise<HttpServer> {
   const server = http.createServer(
@@ -38,7 +40,7 @@ export async function startHttpServer(options: {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
+    server.listen({ port: options.port, host: options.host, backlog: options.backlog }, () => resolve());
   });
   return {
     server,

@@ -23,7 +23,12 @@ export async function runStandalone(config: Config): Promise<void> {
     logger,
     collect: (format) => exposeRegistry(metrics.registry, format),
   });
-  const server = await startHttpServer({ host: config.host, port: config.port, listener: http.listener });
+  const server = await startHttpServer({
+    host: config.host,
+    port: config.port,
+    backlog: config.listenBacklog,
+    listener: http.listener,
+  });
   logger.info('service starting (single process)', { port: server.port, metricsPort: metricsServer.port });
 
   async function shutdown(signal: string): Promise<void> {

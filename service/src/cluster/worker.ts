@@ -51,6 +51,11 @@ export async function runWorker(config: Config): Promise<void> {
     await shutdownTracing();
     process.exit(0);
   }
-  server = await startHttpServer({ host: config.host, port: config.port, listener: http.listener });
+  server = await startHttpServer({
+    host: config.host,
+    port: config.port,
+    backlog: config.listenBacklog,
+    listener: http.listener,
+  });
   logger.debug('worker listening', { port: server.port });
 }

@@ -56,7 +56,12 @@ export async function startService(env: Record<string, string>): Promise<TestSer
     shared,
     publish: (snapshot) => http.reader.accept(snapshot),
   });
-  const server = await startHttpServer({ host: config.host, port: 0, listener: http.listener });
+  const server = await startHttpServer({
+    host: config.host,
+    port: 0,
+    backlog: config.listenBacklog,
+    listener: http.listener,
+  });
   const metricsServer = await startMetricsServer({
     host: config.host,
     port: 0,

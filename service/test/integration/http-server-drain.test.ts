@@ -29,7 +29,7 @@ const listener: http.RequestListener = (req, res) => {
 };
 
 async function start(requestListener = listener): Promise<HttpServer> {
-  server = await startHttpServer({ host: '127.0.0.1', port: 0, listener: requestListener });
+  server = await startHttpServer({ host: '127.0.0.1', port: 0, backlog: 511, listener: requestListener });
   return server;
 }
 

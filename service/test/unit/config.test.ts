@@ -20,6 +20,7 @@ describe('loadConfig: defaults', () => {
       host: '0.0.0.0',
       port: 8000,
       metricsPort: 8001,
+      listenBacklog: 4096,
       workers: availableParallelism(),
       logLevel: 'info',
       serviceName: 'eth-usdt-price-service',
@@ -217,9 +218,17 @@ describe('loadConfig: field-level problems', () => {
     ['CACHE_TTL', '0', 'Too small: expected number to be >=1'],
     ['REFRESH_INTERVAL_MS', '99', 'Too small: expected number to be >=100'],
     ['MIN_QUORUM', '0', 'Too small: expected number to be >=1'],
+    ['LISTEN_BACKLOG', '0', 'Too small: expected number to be >=1'],
+    ['LISTEN_BACKLOG', '65536', 'Too big: expected number to be <=65535'],
     ['DRAIN_IDLE_GRACE_MS', '60001', 'Too big: expected number to be <=60000'],
   ])('When %s is %p, then it is out of range', (name, value, message) => {
     expect(problemsOf({ [name]: value })).toEqual([`${name}: ${message}`]);
+  });
+
+  test('When LISTEN_BACKLOG is set, then the listener gets it; it must be a whole number', () => {
+    expect(loadConfig({ LISTEN_BACKLOG: '65535' }).listenBacklog).toBe(65_535);
+    expect(loadConfig({ LISTEN_BACKLOG: '1' }).listenBacklog).toBe(1);
+    expect(problemsOf({ LISTEN_BACKLOG: 'many' })).toEqual(['LISTEN_BACKLOG: must be a whole number']);
   });
 
   test('When SOURCE_KRAKEN_URL is not an http(s) URL, then it is reported', () => {
