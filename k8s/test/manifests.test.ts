@@ -210,6 +210,12 @@ describe('overlays/dev', () => {
     expect(env.REDIS_URL).toBe(`redis://redis:${service.spec.ports[0]?.port}`);
     expect(env.LOG_LEVEL).toBe('debug');
   });
+
+  it('When the image is read, then it is the locally built price-service:dev', () => {
+    type Pod = { spec: { template: { spec: { containers: { image: string }[] } } } };
+    const app = one<Pod>('dev', 'Deployment', 'price-service');
+    expect(app.spec.template.spec.containers[0]?.image).toBe('price-service:dev');
+  });
 });
 
 /**

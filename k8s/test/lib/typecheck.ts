@@ -28,7 +28,9 @@ export interface TypeResult {
  * reports every excess or misspelt property and every wrong type. All documents go through one tsc run.
  */
 export function typecheck(docs: { id: string; doc: Doc }[], name = 'k8s'): Promise<TypeResult[]> {
-  const dir = repoPath('.tools', 'k8s-typecheck', name);
+  // Inside the repository, so that the files resolve kubernetes-models from node_modules; one folder per
+  // process, since other runs of the suite may share the working tree.
+  const dir = repoPath('.tools', 'k8s-typecheck', `${name}-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const files = new Map<string, string>();
@@ -62,6 +64,7 @@ export function typecheck(docs: { id: string; doc: Doc }[], name = 'k8s'): Promi
       [repoPath('node_modules', 'typescript', 'bin', 'tsc'), '-p', dir, '--pretty', 'false'],
       { cwd: dir, maxBuffer: 16 * 1024 * 1024, timeout: 60_000 },
       (error, stdout, stderr) => {
+        rmSync(dir, { recursive: true, force: true });
         const errors = new Map<string, string[]>();
         for (const line of stdout.split('\n')) {
           const m = /^(doc\d+\.mts)\((\d+),\d+\): error (TS\d+: .*)$/.exec(line);
