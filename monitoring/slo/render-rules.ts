@@ -38,6 +38,13 @@ const specSchema = z.object({
   requests: selector,
   min_request_rate: z.number().positive(),
   alerting: z.object({ page: severityPolicy, ticket: severityPolicy }),
+  load_gates: z
+    .object({
+      p95_seconds: z.number().positive(),
+      max_connection_errors: z.number().int().min(0),
+      max_overrun_ratio: z.number().positive().max(1),
+    })
+    .strict(),
   slos: z
     .array(
       z.union([

@@ -6,14 +6,23 @@
  * Environment: BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_CONNECTIONS (300), BENCH_RATE (5000), WORKERS (2).
  * Prints a table and the targets met or missed; writes bench-results/<time>.json. Exits 1 if a target is missed.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../lib/free-port';
+import {
+  REPO_ROOT as ROOT,
+  need,
+  startMockExchangeProcess,
+  startProcess as start,
+  startRedisServer,
+  startServiceProcess,
+  stopAll,
+  waitFor,
+  waitForReadiness,
+} from '../lib/local-stack';
 
-const ROOT = path.resolve(__dirname, '../../..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 300);
@@ -22,7 +31,6 @@ const WORKERS = Number(process.env.WORKERS ?? 2);
 const REFRESH_INTERVAL_MS = 1000;
 /** Node flags of the production command (Dockerfile CMD, make run); workers inherit them. */
 const SERVICE_NODE_ARGS = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const children: ChildProcess[] = [];
 
 interface Figures {
   rps: number;
@@ -33,42 +41,6 @@ interface Figures {
   p999: number;
   errors: number;
   non2xx: number;
-}
-
-function need(command: string, hint: string): void {
-  if (spawnSync(command, ['--version']).error) {
-    console.error(`${command} not found: ${hint}`);
-    process.exit(2);
-  }
-}
-
-function start(
-  command: string,
-  args: string[],
-  env: Record<string, string> = {},
-  log?: string,
-): ChildProcess {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    if (log !== undefined) output = (output + chunk.toString()).slice(-20_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  child.on('exit', () => {
-    if (log !== undefined) writeFileSync(log, output);
-  });
-  children.push(child);
-  return child;
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    if (await check().catch(() => false)) return performance.now() - started;
-    if (performance.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 function run(command: string, args: string[]): Promise<string> {
@@ -155,63 +127,20 @@ async function main(): Promise<void> {
   need('wrk', 'apt-get install -y wrk');
   need('redis-server', 'apt-get install -y redis-server');
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
-  const [redisPort, mockPort, apiPort, metricsPort, barePort] = await Promise.all([
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-  ]);
-
-  start('redis-server', [
-    '--port',
-    String(redisPort),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-  ]);
-  await waitFor(
-    'redis',
-    () =>
-      new Promise((resolve) =>
-        net
-          .connect(redisPort, '127.0.0.1')
-          .once('connect', function (this: net.Socket) {
-            this.destroy();
-            resolve(true);
-          })
-          .once('error', () => resolve(false)),
-      ),
-  );
-  start(process.execPath, [path.join(ROOT, 'dist/mock-exchange/src/main.js')], {
-    MOCK_EXCHANGE_PORT: String(mockPort),
+  const barePort = await freePort();
+  const redis = await startRedisServer();
+  const mock = await startMockExchangeProcess();
+  const mockUrl = mock.url;
+  const started = await startServiceProcess({
+    redisUrl: redis.url,
+    mockExchangeUrl: mockUrl,
+    env: { WORKERS: String(WORKERS), REFRESH_INTERVAL_MS: String(REFRESH_INTERVAL_MS) },
+    nodeArgs: SERVICE_NODE_ARGS,
+    log: path.join(tmp, 'service.log'),
   });
-  const mockUrl = `http://127.0.0.1:${mockPort}`;
-  await waitFor('mock exchange', async () => (await fetch(`${mockUrl}/__control/health`)).ok);
-
-  const api = `http://127.0.0.1:${apiPort}`;
-  const service = start(
-    process.execPath,
-    [...SERVICE_NODE_ARGS, path.join(ROOT, 'dist/service/src/main.js')],
-    {
-      WORKERS: String(WORKERS),
-      HOST: '127.0.0.1',
-      PORT: String(apiPort),
-      METRICS_PORT: String(metricsPort),
-      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-      MOCK_EXCHANGE_URL: mockUrl,
-      LOG_LEVEL: 'info',
-      REFRESH_INTERVAL_MS: String(REFRESH_INTERVAL_MS),
-    },
-    path.join(tmp, 'service.log'),
-  );
-  const readyMs = await waitFor(
-    'service readiness',
-    async () => (await fetch(`${api}/health/readiness`)).status === 200,
-  );
+  const service = started.process;
+  const api = started.api;
+  const readyMs = await waitForReadiness(started);
 
   // The baseline writes the service's own bytes and headers.
   const sample = await fetch(`${api}/api/v1/prices/eth-usdt`);
@@ -235,7 +164,7 @@ async function main(): Promise<void> {
   await closedLoop(bare, 3);
   await closedLoop(priceUrl, 3);
 
-  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  const metricsUrl = started.metricsUrl;
   const metricsBefore = await (await fetch(metricsUrl)).text();
   const countersBefore = (await (await fetch(`${mockUrl}/__control/counters`)).json()) as Record<
     string,
@@ -401,10 +330,6 @@ async function main(): Promise<void> {
   process.exitCode = targets.every(([, ok]) => ok) ? 0 : 1;
 }
 
-function cleanup(): void {
-  for (const child of children.reverse()) if (child.exitCode === null) child.kill('SIGTERM');
-}
-process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
 main()
   .catch((error: unknown) => {
@@ -412,7 +337,7 @@ main()
     process.exitCode = 1;
   })
   .finally(() => {
-    cleanup();
+    stopAll();
     // Give the children a moment to drain and the service log to be written.
     setTimeout(() => process.exit(), 2500).unref();
   });
