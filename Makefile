@@ -17,12 +17,13 @@ DEPS_STAMP := node_modules/.install-stamp
 BUILD_STAMP := dist/.build-stamp
 # Not named SOURCES: that is one of the service's settings, and a make variable of the same name would
 # overwrite the user's SOURCES in the environment of every recipe.
-TS_FILES := $(shell find service/src mock-exchange/src scripts -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json
+TS_FILES := $(shell find service/src mock-exchange/src scripts loadtest/src monitoring/slo -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json
 
-.PHONY: help install build run dev test test-unit lint format clean node bench monitoring-up monitoring-down monitoring-test
+.PHONY: help install build run dev test test-unit test-load test-load-full lint format clean node bench \
+	monitoring-up monitoring-down monitoring-test up down dev-up k8s-render
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(TOOLS_DIR)/node_modules/.bin/node:
 	@echo "system node is $(SYSTEM_NODE_MAJOR).x (< $(NODE_MIN_MAJOR)): installing Node 24 LTS into .tools/"
@@ -71,6 +72,33 @@ format: $(DEPS_STAMP) ## rewrite files with prettier and eslint --fix
 bench: $(BUILD_STAMP) ## benchmark the service against a bare node:http cluster, side by side (needs wrk, redis-server)
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 2; }
 	node dist/scripts/bench/bench.js
+
+# Artillery lives in loadtest/ with its own lockfile, installed on first use: never part of the service's npm ci.
+LOADTEST_STAMP := loadtest/node_modules/.install-stamp
+$(LOADTEST_STAMP): loadtest/package.json loadtest/package-lock.json | $(NODE_BOOTSTRAP)
+	cd loadtest && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-load: $(BUILD_STAMP) $(LOADTEST_STAMP) ## the CI load gate: smoke + steady against the service in production shape, then the gate's own failure tests
+	node dist/loadtest/src/run.js --suite short --self-test
+
+test-load-full: $(BUILD_STAMP) $(LOADTEST_STAMP) ## every load scenario: smoke, steady, spike, degraded upstream, cold start, soak (about 15 min)
+	node dist/loadtest/src/run.js --suite full
+
+OVERLAY ?= production
+
+up: ## service + Redis in containers, hardened (API :8000, metrics :8001; needs Docker)
+	docker compose up -d --build --wait
+
+down: ## stop the container stacks (make up, make dev-up)
+	docker compose down --remove-orphans
+	docker compose -f docker-compose.dev.yml down --remove-orphans
+
+dev-up: ## hot reload in containers: mock exchange :9099, Redis, API :8000, metrics :8001 (needs Docker)
+	docker compose -f docker-compose.dev.yml up --build
+
+k8s-render: $(NODE_BOOTSTRAP) ## print the rendered manifests of k8s/overlays/$(OVERLAY) (production or dev); no cluster needed
+	@kubectl="$$(bash scripts/fetch-kubectl.sh)" && "$$kubectl" kustomize k8s/overlays/$(OVERLAY)
 
 COMPOSE_MONITORING := docker compose -f docker-compose.yml -f docker-compose.monitoring.yml
 
