@@ -56,6 +56,31 @@ export interface Config {
   readonly drainIdleGraceMs: number;
   /** Incoming requests traced per second and process when the caller sent no traceparent. */
   readonly traceRequestsPerSecond: number;
+  /** Limits on what one client connection may hold or send (docs/security.md). */
+  readonly limits: {
+    /** Time for a request's headers to arrive, counted from the connection or the request's first byte. */
+    readonly headersTimeoutMs: number;
+    /** Time for a whole request (headers and body) to arrive. */
+    readonly requestTimeoutMs: number;
+    /** Bytes of the request line plus headers; more is answered 431. */
+    readonly maxHeaderBytes: number;
+    /** A request body declared larger than this is answered 413 without being read. */
+    readonly maxBodyBytes: number;
+    /** Open connections per worker; more are closed as soon as they are accepted. */
+    readonly maxConnectionsPerWorker: number;
+  };
+  /** Per-client rate limit on /api/ (health probes are never limited). `requests` 0 = off. */
+  readonly rateLimit: {
+    readonly requests: number;
+    readonly windowSeconds: number;
+    /**
+     * 0: the client is the TCP peer. N: the N-th address from the right of X-Forwarded-For, as added by the
+     * N proxies in front that are trusted to append it.
+     */
+    readonly trustedProxyHops: number;
+  };
+  /** Origins allowed to read responses in a browser (CORS): undefined = none, '*' = any, or a list. */
+  readonly corsAllowOrigins: '*' | readonly string[] | undefined;
 }
 
 export class ConfigError extends Error {
@@ -112,6 +137,15 @@ const envSchema = z.object({
   DRAIN_DELAY_MS: int(0, 60_000, 0),
   DRAIN_IDLE_GRACE_MS: int(0, 60_000, 1000),
   TRACE_REQUESTS_PER_SECOND: int(0, 100_000, 10),
+  HEADERS_TIMEOUT_MS: int(100, 120_000, 10_000),
+  REQUEST_TIMEOUT_MS: int(100, 600_000, 30_000),
+  MAX_HEADER_BYTES: int(1024, 1_048_576, 16_384),
+  MAX_BODY_BYTES: int(0, 1_048_576, 1024),
+  MAX_CONNECTIONS_PER_WORKER: int(1, 1_000_000, 10_000),
+  RATE_LIMIT_REQUESTS: int(0, 1_000_000_000, 0),
+  RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400, 60),
+  TRUSTED_PROXY_HOPS: int(0, 10, 0),
+  CORS_ALLOW_ORIGINS: z.string().trim().optional(),
   ...Object.fromEntries(EXCHANGES.map((name) => [sourceUrlVariable(name), url])),
 });
 
@@ -162,6 +196,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     sources.push({ name: exchange, baseUrl: (override ?? mock)?.replace(/\/+$/, '') });
   }
   if (sourceNames.length === 0) problems.push('SOURCES: at least one source is required');
+  const corsAllowOrigins = parseCorsOrigins(env.CORS_ALLOW_ORIGINS, problems);
   if (!parsed.success) throw new ConfigError(problems);
 
   const e = parsed.data;
@@ -192,6 +227,11 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
   if (e.DRAIN_IDLE_GRACE_MS > 0 && e.DRAIN_DELAY_MS + e.DRAIN_IDLE_GRACE_MS >= e.SHUTDOWN_TIMEOUT_MS) {
     problems.push(
       `DRAIN_IDLE_GRACE_MS: ${e.DRAIN_IDLE_GRACE_MS} plus DRAIN_DELAY_MS (${e.DRAIN_DELAY_MS}) must be shorter than SHUTDOWN_TIMEOUT_MS (${e.SHUTDOWN_TIMEOUT_MS})`,
+    );
+  }
+  if (e.REQUEST_TIMEOUT_MS < e.HEADERS_TIMEOUT_MS) {
+    problems.push(
+      `REQUEST_TIMEOUT_MS: ${e.REQUEST_TIMEOUT_MS} must be at least HEADERS_TIMEOUT_MS (${e.HEADERS_TIMEOUT_MS})`,
     );
   }
   if (e.PORT !== 0 && e.PORT === e.METRICS_PORT) problems.push('METRICS_PORT: must differ from PORT');
@@ -229,7 +269,49 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     drainDelayMs: e.DRAIN_DELAY_MS,
     drainIdleGraceMs: e.DRAIN_IDLE_GRACE_MS,
     traceRequestsPerSecond: e.TRACE_REQUESTS_PER_SECOND,
+    limits: {
+      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      maxHeaderBytes: e.MAX_HEADER_BYTES,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxConnectionsPerWorker: e.MAX_CONNECTIONS_PER_WORKER,
+    },
+    rateLimit: {
+      requests: e.RATE_LIMIT_REQUESTS,
+      windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+      trustedProxyHops: e.TRUSTED_PROXY_HOPS,
+    },
+    corsAllowOrigins,
   });
+}
+
+/**
+ * `*`, or a comma-separated list of origins as browsers send them (`scheme://host[:port]`, no path): the
+ * Origin header is compared byte for byte, so anything else could never match and is a mistake.
+ */
+function parseCorsOrigins(value: string | undefined, problems: string[]): '*' | string[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const items = splitList(value);
+  if (items.includes('*')) {
+    if (items.length > 1) problems.push('CORS_ALLOW_ORIGINS: "*" cannot be combined with origins');
+    return '*';
+  }
+  const origins: string[] = [];
+  for (const item of items) {
+    let origin: string | undefined;
+    try {
+      const url = new URL(item);
+      if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === item) origin = url.origin;
+    } catch {
+      // reported below
+    }
+    if (origin === undefined) {
+      problems.push(
+        `CORS_ALLOW_ORIGINS: "${item}" is not an origin like https://app.example.com (scheme, host, optional port; lower case, no path or trailing slash)`,
+      );
+    } else if (!origins.includes(origin)) origins.push(origin);
+  }
+  return origins;
 }
 
 function deepFreeze<T>(value: T): T {

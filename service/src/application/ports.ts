@@ -44,3 +44,17 @@ export interface SharedCache {
   status(): 'up' | 'down' | 'disabled';
   close(): Promise<void>;
 }
+
+/** A client's budget after one request; `unavailable` when the store could not be asked (fail open). */
+export type RateLimitDecision =
+  | { readonly kind: 'allowed' | 'limited'; readonly remaining: number; readonly resetMs: number }
+  | { readonly kind: 'unavailable' };
+
+/**
+ * Per-client request budget. Implementations: Redis (one budget across workers and replicas) and memory
+ * (per process, when REDIS_URL is unset). Never rejects: a store that fails answers `unavailable`.
+ */
+export interface ClientRateLimiter {
+  consume(client: string): Promise<RateLimitDecision>;
+  close(): Promise<void>;
+}

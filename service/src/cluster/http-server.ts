@@ -1,5 +1,7 @@
-import http, { type RequestListener } from 'node:http';
+import { readFileSync } from 'node:fs';
+import http, { type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 export interface DrainOptions {
   /** Past this, whatever is still open is destroyed. */
@@ -11,12 +13,59 @@ export interface DrainOptions {
 export interface HttpServer {
   readonly server: http.Server;
   readonly port: number;
+  /** Client connections open now. */
+  openConnections(): number;
+  /** The connection cap applied: the configured one, or less if the file descriptor limit is lower. */
+  readonly connectionCap: number;
   /**
    * Stop accepting, give idle keep-alive connections the grace, let in-flight requests finish, destroy what
    * is left at the deadline. The listener must already answer every request with `Connection: close` (the
    * caller's draining flag), so each busy connection ends by itself once its response is written.
    */
   drain(options: DrainOptions): Promise<'drained' | 'deadline'>;
+}
+
+export interface ConnectionLimits {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxHeaderBytes: number;
+  readonly maxConnections: number;
+}
+
+/** What Node's HTTP layer would otherwise answer with a bare status line, or not at all (presentation). */
+export interface ProtocolHandlers {
+  clientError(error: Error & { code?: string }, socket: Duplex): void;
+  checkExpectation(req: IncomingMessage, res: ServerResponse): void;
+  connect(req: IncomingMessage, socket: Duplex): void;
+}
+
+const DEFAULT_LIMITS: ConnectionLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxHeaderBytes: 16_384,
+  maxConnections: 10_000,
+};
+
+/** File descriptors a worker keeps for itself beyond client connections: IPC, Redis, logs, the listener. */
+const RESERVED_FDS = 64;
+
+/** The soft RLIMIT_NOFILE of this process, where Linux tells (undefined elsewhere or when unlimited). */
+export function openFileLimit(): number | undefined {
+  try {
+    const line = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return line === null ? undefined : Number(line[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The connection cap actually applied: the configured one, lowered to what the file descriptor limit can
+ * hold, so a flood of connections meets the cap before accept() starts failing with EMFILE.
+ */
+export function effectiveConnectionCap(configured: number, fileLimit = openFileLimit()): number {
+  if (fileLimit === undefined) return configured;
+  return Math.max(1, Math.min(configured, fileLimit - RESERVED_FDS));
 }
 
 /** The API server: listen, and drain on shutdown without dropping requests on keep-alive connections. */
@@ -26,15 +75,46 @@ export async function startHttpServer(options: {
   /** Accept queue length; the kernel caps it at net.core.somaxconn. */
   backlog: number;
   listener: RequestListener;
+  limits?: ConnectionLimits;
+  handlers?: ProtocolHandlers;
+  /** A connection closed on accept because the cap was reached. */
+  onConnectionDropped?: () => void;
 }): Promise<HttpServer> {
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const server = http.createServer(
-    // Behind a load balancer with a 60 s idle timeout the server must keep connections longer than it does.
-    { keepAliveTimeout: 65_000, headersTimeout: 66_000, requestTimeout: 120_000 },
+    {
+      // Behind a load balancer with a 60 s idle timeout the server must keep idle connections longer than
+      // it does. Since Node 18 the headers timeout no longer runs while a keep-alive connection is idle, so
+      // it can be short: it bounds how long a connection may take to send its headers (slowloris).
+      keepAliveTimeout: 65_000,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // The timeouts are only checked this often (Node's default is 30 s, which would let a slow client
+      // hold its socket for the timeout plus up to 30 s). One pass over the open connections per second.
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+      maxHeaderSize: limits.maxHeaderBytes,
+      // Checked by the request guard, which answers problem+json instead of Node's bare 400.
+      requireHostHeader: false,
+    },
     options.listener,
   );
+  if (options.handlers !== undefined) {
+    server.on('clientError', options.handlers.clientError);
+    server.on('checkExpectation', options.handlers.checkExpectation);
+    server.on('connect', options.handlers.connect);
+  }
+  // Not server.maxConnections: in a cluster worker a connection refused that way goes back to the primary,
+  // which offers it to the next worker, and round and round while every worker is full. Closing it here
+  // frees the descriptor at once.
+  const cap = effectiveConnectionCap(limits.maxConnections);
   // Per connection, not per request: what drain() needs to reach the responses already under way.
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
+    if (sockets.size >= cap) {
+      socket.destroy();
+      options.onConnectionDropped?.();
+      return;
+    }
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
@@ -45,6 +125,8 @@ export async function startHttpServer(options: {
   return {
     server,
     port: (server.address() as AddressInfo).port,
+    openConnections: () => sockets.size,
+    connectionCap: cap,
     drain({ timeoutMs, idleGraceMs }) {
       // A response begun before draining would still keep its connection alive, and closing that connection
       // later would race the client's next request on it. (_httpMessage is the response a socket is writing.)

@@ -28,7 +28,15 @@ export async function runStandalone(config: Config): Promise<void> {
     port: config.port,
     backlog: config.listenBacklog,
     listener: http.listener,
+    ...http.server,
   });
+  metrics.setOpenConnectionsProvider(server.openConnections);
+  if (server.connectionCap < config.limits.maxConnectionsPerWorker) {
+    logger.warn('MAX_CONNECTIONS_PER_WORKER lowered to fit the open file limit (ulimit -n)', {
+      configured: config.limits.maxConnectionsPerWorker,
+      applied: server.connectionCap,
+    });
+  }
   logger.info('service starting (single process)', { port: server.port, metricsPort: metricsServer.port });
 
   async function shutdown(signal: string): Promise<void> {
@@ -52,7 +60,7 @@ export async function runStandalone(config: Config): Promise<void> {
     if (outcome === 'deadline') logger.warn('drain deadline passed: open connections destroyed');
     await metricsServer.close();
     await shared.close();
-    http.close();
+    await http.close();
     await shutdownTracing();
     process.exit(0);
   }

@@ -47,7 +47,7 @@ export async function runWorker(config: Config): Promise<void> {
     });
     if (outcome === 'deadline') logger.warn('drain deadline passed: open connections destroyed');
     await shared.close();
-    http.close();
+    await http.close();
     await shutdownTracing();
     process.exit(0);
   }
@@ -56,6 +56,14 @@ export async function runWorker(config: Config): Promise<void> {
     port: config.port,
     backlog: config.listenBacklog,
     listener: http.listener,
+    ...http.server,
   });
+  metrics.setOpenConnectionsProvider(server.openConnections);
+  if (server.connectionCap < config.limits.maxConnectionsPerWorker) {
+    logger.warn('MAX_CONNECTIONS_PER_WORKER lowered to fit the open file limit (ulimit -n)', {
+      configured: config.limits.maxConnectionsPerWorker,
+      applied: server.connectionCap,
+    });
+  }
   logger.debug('worker listening', { port: server.port });
 }

@@ -26,6 +26,7 @@ export function buildCommon(config: Config): { logger: Logger; metrics: Metrics;
   const logger = createLogger({ level: config.logLevel, service: config.serviceName });
   const metrics = createMetrics({
     pairs: config.pairs.map((p) => p.slug),
+    sources: config.sources.map((s) => s.name),
     redis: config.redis.url !== undefined,
   });
   return { logger, metrics, shared: createSharedCache(config, { metrics, logger }) };

@@ -3,17 +3,38 @@ import type { SharedCache } from '../application/ports';
 import { createPriceReader, type PriceReader } from '../application/price-reader';
 import type { Config } from '../config';
 import { createMemoryCache } from '../infrastructure/cache/memory-cache';
+import { createClientRateLimiter } from '../infrastructure/rate-limit/client-rate-limiter';
 import { createApp, createRequestListener } from '../presentation/app';
 import { createPriceHandler } from '../presentation/price-route';
-import { createRequestTracer } from '../presentation/request-tracing';
+import { createRateLimit } from '../presentation/rate-limit';
+import { createRequestGuard, type RequestGuard } from '../presentation/request-guard';
+import { createRequestTracer, rawHeader } from '../presentation/request-tracing';
+import { SECURITY_HEADERS, createCors } from '../presentation/security-headers';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
+
+export interface HttpParts {
+  readonly reader: PriceReader;
+  readonly listener: RequestListener;
+  /** What startHttpServer needs besides the listener: limits and the protocol-level error answers. */
+  readonly server: {
+    readonly limits: {
+      headersTimeoutMs: number;
+      requestTimeoutMs: number;
+      maxHeaderBytes: number;
+      maxConnections: number;
+    };
+    readonly handlers: Pick<RequestGuard, 'clientError' | 'checkExpectation' | 'connect'>;
+    readonly onConnectionDropped: () => void;
+  };
+  close(): Promise<void>;
+}
 
 /** The read path: L1, L2, the price handler and the Express app behind the fast dispatcher. */
 export function buildHttp(
   config: Config,
   deps: { metrics: Metrics; logger: Logger; shared: SharedCache; isDraining: () => boolean },
-): { reader: PriceReader; listener: RequestListener; close(): void } {
+): HttpParts {
   const l1 = createMemoryCache({ maxStalenessMs: config.price.maxStalenessMs });
   const reader = createPriceReader({ l1, l2: deps.shared, counters: deps.metrics });
   const freshness = { freshnessMs: config.price.freshnessMs, maxStalenessMs: config.price.maxStalenessMs };
@@ -21,13 +42,37 @@ export function buildHttp(
     const price = l1.get(pair)?.price;
     return price === undefined ? undefined : (Date.now() - price.timestampMs) / 1000;
   });
+  const cors = createCors(config.corsAllowOrigins, rawHeader);
+  // Built once: every response writes this list as it is.
+  const common = Object.freeze([...SECURITY_HEADERS, ...(cors?.staticHeaders ?? [])]);
   const priceHandler = createPriceHandler({
     reader,
     freshness,
     retryAfterSeconds: Math.max(1, Math.ceil(config.price.refreshIntervalMs / 1000)),
     pairs: config.pairs.map((p) => p.slug),
     countServed: (pair) => deps.metrics.priceServedCounter(pair),
+    common,
   });
+  const guard = createRequestGuard({
+    maxBodyBytes: config.limits.maxBodyBytes,
+    common,
+    rejected: (reason) => deps.metrics.requestRejected(reason),
+  });
+  const limiter =
+    config.rateLimit.requests === 0
+      ? undefined
+      : createClientRateLimiter({
+          requests: config.rateLimit.requests,
+          windowSeconds: config.rateLimit.windowSeconds,
+          redis:
+            config.redis.url === undefined
+              ? undefined
+              : {
+                  url: config.redis.url,
+                  keyPrefix: config.redis.keyPrefix,
+                  commandTimeoutMs: config.redis.commandTimeoutMs,
+                },
+        });
   const appDeps = {
     priceHandler,
     reader,
@@ -38,7 +83,38 @@ export function buildHttp(
     metrics: deps.metrics,
     tracer: createRequestTracer(config.traceRequestsPerSecond),
     logger: deps.logger,
+    common,
+    guard,
+    cors,
+    rateLimit:
+      limiter === undefined
+        ? undefined
+        : createRateLimit({
+            limiter,
+            requests: config.rateLimit.requests,
+            windowSeconds: config.rateLimit.windowSeconds,
+            trustedProxyHops: config.rateLimit.trustedProxyHops,
+            common,
+            counted: (result) => deps.metrics.rateLimitDecision(result),
+          }),
   };
   const app = createApp(appDeps);
-  return { reader, listener: createRequestListener(app, appDeps), close: () => l1.close() };
+  return {
+    reader,
+    listener: createRequestListener(app, appDeps),
+    server: {
+      limits: {
+        headersTimeoutMs: config.limits.headersTimeoutMs,
+        requestTimeoutMs: config.limits.requestTimeoutMs,
+        maxHeaderBytes: config.limits.maxHeaderBytes,
+        maxConnections: config.limits.maxConnectionsPerWorker,
+      },
+      handlers: guard,
+      onConnectionDropped: () => deps.metrics.connectionDropped(),
+    },
+    async close() {
+      l1.close();
+      await limiter?.close();
+    },
+  };
 }

@@ -9,7 +9,10 @@ import type { Metrics } from '../shared/metrics';
 import openapi from '../../openapi.json';
 import { PRICE_ROUTE, type PriceHandler } from './price-route';
 import { sendProblem } from './problem';
+import type { RateLimit } from './rate-limit';
+import type { RequestGuard } from './request-guard';
 import type { RequestTracer } from './request-tracing';
+import type { Cors } from './security-headers';
 
 export interface AppDeps {
   readonly priceHandler: PriceHandler;
@@ -21,6 +24,13 @@ export interface AppDeps {
   readonly metrics: Pick<Metrics, 'httpObserver'>;
   readonly tracer: RequestTracer;
   readonly logger: Logger;
+  /** Headers every response carries: security headers and static CORS headers, built once. */
+  readonly common: readonly string[];
+  readonly guard: RequestGuard;
+  /** Undefined when CORS is off. */
+  readonly cors: Cors | undefined;
+  /** Undefined when rate limiting is off (RATE_LIMIT_REQUESTS=0). */
+  readonly rateLimit: RateLimit | undefined;
 }
 
 const PRICE_PREFIX = '/api/v1/prices/';
@@ -54,6 +64,13 @@ export function createApp(deps: AppDeps): express.Express {
     loopDelay.reset();
     return p99;
   };
+
+  const common = deps.common;
+  app.use((req, res, next) => {
+    for (let i = 0; i < common.length; i += 2) res.setHeader(common[i] as string, common[i + 1] as string);
+    if (deps.cors !== undefined && deps.cors.preflight(req, res)) return;
+    next();
+  });
 
   // Duration and a sampled server span for every request Express handles (the fast path has its own).
   app.use((req, res, next) => {
@@ -100,13 +117,17 @@ export function createApp(deps: AppDeps): express.Express {
   app.get(PRICE_ROUTE, async (req, res) => {
     const pair = String(req.params.pair).toLowerCase();
     if (!deps.priceHandler.pairs.has(pair)) {
-      sendProblem(res, {
-        status: 404,
-        code: 'PAIR_NOT_SUPPORTED',
-        title: 'Pair not supported',
-        detail: `"${req.params.pair}" is not a configured pair. Supported: ${deps.pairs.map((p) => p.slug).join(', ')}.`,
-        instance: req.originalUrl,
-      });
+      sendProblem(
+        res,
+        {
+          status: 404,
+          code: 'PAIR_NOT_SUPPORTED',
+          title: 'Pair not supported',
+          detail: `"${req.params.pair}" is not a configured pair. Supported: ${deps.pairs.map((p) => p.slug).join(', ')}.`,
+          instance: req.originalUrl,
+        },
+        common,
+      );
       return;
     }
     await deps.priceHandler.handle(req, res, pair);
@@ -162,6 +183,7 @@ export function createApp(deps: AppDeps): express.Express {
         detail: `${req.method} is not allowed here; use ${ALLOWED}.`,
         instance: req.originalUrl,
       },
+      common,
       { Allow: ALLOWED },
     );
   };
@@ -170,26 +192,34 @@ export function createApp(deps: AppDeps): express.Express {
   }
 
   app.use((req, res) => {
-    sendProblem(res, {
-      status: 404,
-      code: 'ROUTE_NOT_FOUND',
-      title: 'Not found',
-      detail: `No resource at ${req.path}. The API index is at /api/.`,
-      instance: req.originalUrl,
-    });
+    sendProblem(
+      res,
+      {
+        status: 404,
+        code: 'ROUTE_NOT_FOUND',
+        title: 'Not found',
+        detail: `No resource at ${req.path}. The API index is at /api/.`,
+        instance: req.originalUrl,
+      },
+      common,
+    );
   });
 
   // One error handler: log the detail, answer without it.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const status = (error as { status?: number }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      sendProblem(res, {
-        status,
-        code: 'BAD_REQUEST',
-        title: 'Bad request',
-        detail: 'The request could not be understood.',
-        instance: req.originalUrl,
-      });
+      sendProblem(
+        res,
+        {
+          status,
+          code: 'BAD_REQUEST',
+          title: 'Bad request',
+          detail: 'The request could not be understood.',
+          instance: req.originalUrl,
+        },
+        common,
+      );
       return;
     }
     deps.logger.error('unhandled error', { error, path: req.path });
@@ -197,13 +227,17 @@ export function createApp(deps: AppDeps): express.Express {
       res.destroy();
       return;
     }
-    sendProblem(res, {
-      status: 500,
-      code: 'INTERNAL',
-      title: 'Internal error',
-      detail: 'Something went wrong on our side; it has been logged.',
-      instance: req.originalUrl,
-    });
+    sendProblem(
+      res,
+      {
+        status: 500,
+        code: 'INTERNAL',
+        title: 'Internal error',
+        detail: 'Something went wrong on our side; it has been logged.',
+        instance: req.originalUrl,
+      },
+      common,
+    );
   });
 
   return app;
@@ -216,24 +250,31 @@ export function createApp(deps: AppDeps): express.Express {
  */
 export function createRequestListener(
   app: express.Express,
-  deps: Pick<AppDeps, 'priceHandler' | 'metrics' | 'isDraining' | 'tracer' | 'logger'>,
+  deps: Pick<
+    AppDeps,
+    | 'priceHandler'
+    | 'metrics'
+    | 'isDraining'
+    | 'tracer'
+    | 'logger'
+    | 'common'
+    | 'guard'
+    | 'cors'
+    | 'rateLimit'
+  >,
 ): RequestListener {
   const fastPaths = new Map<string, string>();
   for (const pair of deps.priceHandler.pairs) fastPaths.set(`${PRICE_PREFIX}${pair}`, pair);
   const observeGet = deps.metrics.httpObserver(PRICE_ROUTE, 'GET');
   const observeHead = deps.metrics.httpObserver(PRICE_ROUTE, 'HEAD');
+  const { guard, cors, rateLimit } = deps;
 
-  return (req: IncomingMessage, res: ServerResponse) => {
-    // While draining, every response says `Connection: close`: the client reconnects (elsewhere, once the
-    // listener has closed) and the server ends the connection itself right after the response, never under a
-    // client that is sending its next request on it.
-    if (deps.isDraining()) res.shouldKeepAlive = false;
+  function dispatch(req: IncomingMessage, res: ServerResponse, started: number): void {
     const pair = fastPaths.get(req.url as string);
     if (pair === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) {
       app(req, res);
       return;
     }
-    const started = performance.now();
     const observe = req.method === 'GET' ? observeGet : observeHead;
     const span = deps.tracer.start(req, PRICE_ROUTE, started);
     const done = (code: number) => {
@@ -243,16 +284,7 @@ export function createRequestListener(
     // Whatever goes wrong here must become a 500 for this request, never an uncaught exception that takes
     // the worker (and every connection on it) down.
     const failed = (error: unknown) => {
-      deps.logger.error('price request failed', { error });
-      if (res.headersSent) res.destroy();
-      else
-        sendProblem(res, {
-          status: 500,
-          code: 'INTERNAL',
-          title: 'Internal error',
-          detail: 'Something went wrong on our side; it has been logged.',
-          instance: req.url,
-        });
+      internalError(req, res, error);
       done(500);
     };
     let status: number | Promise<number>;
@@ -269,5 +301,46 @@ export function createRequestListener(
     }
     if (typeof status === 'number') done(status);
     else status.then(done, failed);
+  }
+
+  function internalError(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+    deps.logger.error('price request failed', { error });
+    if (res.headersSent) res.destroy();
+    else
+      sendProblem(
+        res,
+        {
+          status: 500,
+          code: 'INTERNAL',
+          title: 'Internal error',
+          detail: 'Something went wrong on our side; it has been logged.',
+          instance: req.url,
+        },
+        deps.common,
+      );
+  }
+
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
+    // While draining, every response says `Connection: close`: the client reconnects (elsewhere, once the
+    // listener has closed) and the server ends the connection itself right after the response, never under a
+    // client that is sending its next request on it.
+    if (deps.isDraining()) res.shouldKeepAlive = false;
+    if (guard.reject(req, res)) return;
+    if (cors !== undefined) {
+      const origin = cors.allowedOrigin(req);
+      if (origin !== undefined) res.setHeader('Access-Control-Allow-Origin', origin);
+    }
+    // Probes are never limited: a kubelet refused by the limiter would restart a healthy pod.
+    if (rateLimit !== undefined && !(req.url as string).startsWith('/health/')) {
+      rateLimit.admit(req, res).then(
+        (admitted) => {
+          if (admitted) dispatch(req, res, started);
+        },
+        (error: unknown) => internalError(req, res, error),
+      );
+      return;
+    }
+    dispatch(req, res, started);
   };
 }

@@ -44,6 +44,8 @@ export interface PriceHandlerDeps {
   readonly retryAfterSeconds: number;
   readonly pairs: readonly string[];
   readonly countServed: (pair: string) => (status: string) => void;
+  /** Headers every response carries (security, static CORS), written with the prebuilt ones. */
+  readonly common: readonly string[];
   readonly clock?: () => number;
 }
 
@@ -108,6 +110,7 @@ export function createPriceHandler(deps: PriceHandlerDeps) {
     );
     const etag = `W/"${contentHash}-${status}"`;
     const common = [
+      ...deps.common,
       'ETag',
       etag,
       'Cache-Control',
@@ -186,6 +189,7 @@ export function createPriceHandler(deps: PriceHandlerDeps) {
         lastPriceAt,
         quorum: snapshot?.quorum,
       },
+      deps.common,
       { 'Retry-After': String(deps.retryAfterSeconds) },
     );
     return 503;

@@ -9,12 +9,58 @@ import { createHotCounter, createHotHistogram, type HistogramObserver } from './
  * The SLO thresholds (docs/monitoring.md) are exact bucket boundaries: 0.05, 0.1, 0.25, 0.5 and 1 s.
  */
 export const HTTP_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/** The route template of the price endpoint (presentation/price-route.ts PRICE_ROUTE). */
+const PRICE_ROUTE_TEMPLATE = '/api/v1/prices/:pair';
 const UPSTREAM_DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export type CacheTier = 'l1' | 'l2';
 export type CacheResult = 'hit' | 'miss' | 'error' | 'rejected';
 export type BreakerState = 'closed' | 'half_open' | 'open';
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+
+/** Label values known up front: their series are exported at 0 from the start, so panels show 0, not "No data". */
+export const UPSTREAM_OUTCOMES = [
+  'success',
+  'http_error',
+  'timeout',
+  'unreachable',
+  'invalid_body',
+  'body_error',
+  'rate_limited',
+  'circuit_open',
+  'cooling_down',
+] as const;
+export const REJECTION_REASONS = [
+  'rejected_outlier',
+  'stale',
+  'error',
+  'circuit_open',
+  'rate_limited',
+] as const;
+export const PRICE_RESPONSE_STATUSES = ['ok', 'degraded', 'stale', 'unavailable', 'not_modified'] as const;
+const REFRESH_RESULTS = ['published', 'no_quorum'] as const;
+const LEASE_RESULTS = ['acquired', 'held_elsewhere', 'unavailable'] as const;
+const REDIS_OPERATIONS = [
+  'get_snapshot',
+  'put_snapshot',
+  'get_source_result',
+  'put_source_result',
+  'acquire_lease',
+] as const;
+/** Why a request was turned away before reaching a route (presentation/request-guard.ts). */
+export const REJECT_REASONS = [
+  'bad_request',
+  'header_fields_too_large',
+  'request_timeout',
+  'payload_too_large',
+  'expectation_failed',
+  'method_not_allowed',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+export const RATE_LIMIT_RESULTS = ['allowed', 'limited', 'error'] as const;
+export type RateLimitResult = (typeof RATE_LIMIT_RESULTS)[number];
+/** The price route's outcomes that SLO ratios divide by: a 5xx series at 0 makes the error ratio 0, not empty. */
+const PRICE_ROUTE_STATUS_CODES = [200, 304, 500, 503] as const;
 
 export interface PriceAgeProvider {
   /** Age in seconds of the price this process would serve now for the pair, or undefined if none. */
@@ -25,6 +71,8 @@ export function createMetrics(options: {
   registry?: Registry;
   defaultMetrics?: boolean;
   pairs: readonly string[];
+  /** Configured sources, for the series initialised at 0; none when omitted. */
+  sources?: readonly string[];
   /** Whether Redis is configured: without it the Redis gauge is not exported at all (not a false 0). */
   redis?: boolean;
 }) {
@@ -188,6 +236,54 @@ export function createMetrics(options: {
     registers,
   });
   info.set({ version: process.env.npm_package_version ?? '0.1.0', node_version: process.version }, 1);
+  const rateLimitDecisions = new Counter({
+    name: 'rate_limit_decisions_total',
+    help: 'Per-client rate limit decisions on /api/: allowed, limited (answered 429), error (the store failed: let through).',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  const rejectedRequests = new Counter({
+    name: 'http_rejected_requests_total',
+    help: 'Requests answered before any route, by reason (bad_request, header_fields_too_large, request_timeout, payload_too_large, expectation_failed, method_not_allowed).',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const connectionsDropped = new Counter({
+    name: 'http_connections_dropped_total',
+    help: 'Connections closed on accept because the worker already had MAX_CONNECTIONS_PER_WORKER open.',
+    registers,
+  });
+  let openConnections: (() => number) | undefined;
+  new Gauge({
+    name: 'http_open_connections',
+    help: 'Open client connections to the API port (sum over workers).',
+    aggregator: 'sum',
+    registers,
+    collect() {
+      this.set(openConnections?.() ?? 0);
+    },
+  });
+
+  const sources = options.sources ?? [];
+  for (const source of sources) {
+    for (const outcome of UPSTREAM_OUTCOMES) upstreamRequests.inc({ source, outcome }, 0);
+    for (const result of LEASE_RESULTS) leases.inc({ source, result }, 0);
+    upstreamRetries.inc({ source }, 0);
+  }
+  for (const pair of options.pairs) {
+    for (const result of REFRESH_RESULTS) refreshRounds.inc({ pair, result }, 0);
+    for (const source of sources) {
+      for (const reason of REJECTION_REASONS) sourceRejections.inc({ pair, source, reason }, 0);
+    }
+  }
+  if (options.redis === true) for (const operation of REDIS_OPERATIONS) redisErrors.inc({ operation }, 0);
+  for (const result of RATE_LIMIT_RESULTS) rateLimitDecisions.inc({ result }, 0);
+  for (const reason of REJECT_REASONS) rejectedRequests.inc({ reason }, 0);
+  const rateLimitChildren = {
+    allowed: rateLimitDecisions.labels({ result: 'allowed' }),
+    limited: rateLimitDecisions.labels({ result: 'limited' }),
+    error: rateLimitDecisions.labels({ result: 'error' }),
+  };
 
   return {
     registry,
@@ -200,6 +296,11 @@ export function createMetrics(options: {
      */
     httpObserver(route: string, method: string) {
       const children = new Map<number, HistogramObserver>();
+      if (route === PRICE_ROUTE_TEMPLATE && method === 'GET') {
+        for (const code of PRICE_ROUTE_STATUS_CODES) {
+          children.set(code, httpDuration.bind({ route, method, status_code: String(code) }));
+        }
+      }
       return (statusCode: number, seconds: number, traceId?: string) => {
         let observe = children.get(statusCode);
         if (observe === undefined) {
@@ -211,6 +312,7 @@ export function createMetrics(options: {
     },
     priceServedCounter(pair: string) {
       const children = new Map<string, () => void>();
+      for (const status of PRICE_RESPONSE_STATUSES) children.set(status, priceServed.bind({ pair, status }));
       return (status: string) => {
         let inc = children.get(status);
         if (inc === undefined) {
@@ -270,6 +372,18 @@ export function createMetrics(options: {
     },
     workersAlive(count: number) {
       workersAlive.set(count);
+    },
+    rateLimitDecision(result: RateLimitResult) {
+      rateLimitChildren[result].inc();
+    },
+    requestRejected(reason: RejectReason) {
+      rejectedRequests.inc({ reason });
+    },
+    connectionDropped() {
+      connectionsDropped.inc();
+    },
+    setOpenConnectionsProvider(provider: () => number) {
+      openConnections = provider;
     },
   };
 }

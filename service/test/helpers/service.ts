@@ -44,6 +44,7 @@ export async function startService(env: Record<string, string>): Promise<TestSer
   const logger = createLogger({ level: config.logLevel, service: 'test', silent: !process.env.TEST_LOGS });
   const metrics = createMetrics({
     pairs: config.pairs.map((p) => p.slug),
+    sources: config.sources.map((s) => s.name),
     defaultMetrics: false,
     redis: config.redis.url !== undefined,
   });
@@ -61,7 +62,9 @@ export async function startService(env: Record<string, string>): Promise<TestSer
     port: 0,
     backlog: config.listenBacklog,
     listener: http.listener,
+    ...http.server,
   });
+  metrics.setOpenConnectionsProvider(server.openConnections);
   const metricsServer = await startMetricsServer({
     host: config.host,
     port: 0,
@@ -84,7 +87,7 @@ export async function startService(env: Record<string, string>): Promise<TestSer
       await Promise.all([server.drain({ timeoutMs: 1000, idleGraceMs: 0 }), close()]);
       await metricsServer.close();
       await shared.close();
-      http.close();
+      await http.close();
     },
   };
 }

@@ -48,6 +48,15 @@ describe('loadConfig: defaults', () => {
       drainDelayMs: 0,
       drainIdleGraceMs: 1000,
       traceRequestsPerSecond: 10,
+      limits: {
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        maxHeaderBytes: 16_384,
+        maxBodyBytes: 1024,
+        maxConnectionsPerWorker: 10_000,
+      },
+      rateLimit: { requests: 0, windowSeconds: 60, trustedProxyHops: 0 },
+      corsAllowOrigins: undefined,
     });
   });
 
@@ -360,5 +369,87 @@ describe('loadConfig: immutability', () => {
     expect(config.port).toBe(8000);
     expect(config.price.minQuorum).toBe(3);
     expect(config.sources).toHaveLength(6);
+  });
+});
+
+describe('loadConfig: abuse limits, rate limit and CORS', () => {
+  test('When the limits are set, then they are taken as given', () => {
+    const config = loadConfig({
+      HEADERS_TIMEOUT_MS: '2000',
+      REQUEST_TIMEOUT_MS: '5000',
+      MAX_HEADER_BYTES: '8192',
+      MAX_BODY_BYTES: '0',
+      MAX_CONNECTIONS_PER_WORKER: '500',
+    });
+    expect(config.limits).toStrictEqual({
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 5000,
+      maxHeaderBytes: 8192,
+      maxBodyBytes: 0,
+      maxConnectionsPerWorker: 500,
+    });
+  });
+
+  test('When a limit is out of range, then every one is reported', () => {
+    expect(
+      problemsOf({
+        HEADERS_TIMEOUT_MS: '10',
+        MAX_HEADER_BYTES: '100',
+        MAX_BODY_BYTES: 'x',
+        MAX_CONNECTIONS_PER_WORKER: '0',
+        RATE_LIMIT_REQUESTS: '-5',
+        RATE_LIMIT_WINDOW_SECONDS: '0',
+        TRUSTED_PROXY_HOPS: '11',
+      }),
+    ).toEqual([
+      'HEADERS_TIMEOUT_MS: Too small: expected number to be >=100',
+      'MAX_HEADER_BYTES: Too small: expected number to be >=1024',
+      'MAX_BODY_BYTES: must be a whole number',
+      'MAX_CONNECTIONS_PER_WORKER: Too small: expected number to be >=1',
+      'RATE_LIMIT_REQUESTS: must be a whole number',
+      'RATE_LIMIT_WINDOW_SECONDS: Too small: expected number to be >=1',
+      'TRUSTED_PROXY_HOPS: Too big: expected number to be <=10',
+    ]);
+  });
+
+  test('When REQUEST_TIMEOUT_MS is shorter than HEADERS_TIMEOUT_MS, then it is reported; equal is fine', () => {
+    expect(() => loadConfig({ HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '5000' })).not.toThrow();
+    expect(problemsOf({ HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '4999' })).toEqual([
+      'REQUEST_TIMEOUT_MS: 4999 must be at least HEADERS_TIMEOUT_MS (5000)',
+    ]);
+  });
+
+  test('When the rate limit is set, then requests, window and proxy hops are kept', () => {
+    expect(
+      loadConfig({ RATE_LIMIT_REQUESTS: '600', RATE_LIMIT_WINDOW_SECONDS: '30', TRUSTED_PROXY_HOPS: '2' })
+        .rateLimit,
+    ).toStrictEqual({ requests: 600, windowSeconds: 30, trustedProxyHops: 2 });
+  });
+
+  test('When CORS_ALLOW_ORIGINS is "*" or a list, then it is "*" or the origins once each', () => {
+    expect(loadConfig({ CORS_ALLOW_ORIGINS: ' * ' }).corsAllowOrigins).toBe('*');
+    expect(
+      loadConfig({
+        CORS_ALLOW_ORIGINS: 'https://app.example.com, http://localhost:3000,https://app.example.com',
+      }).corsAllowOrigins,
+    ).toStrictEqual(['https://app.example.com', 'http://localhost:3000']);
+  });
+
+  test('When CORS_ALLOW_ORIGINS has something that is not an origin, then each is reported with the other problems', () => {
+    expect(
+      problemsOf({
+        PORT: 'abc',
+        CORS_ALLOW_ORIGINS: 'https://ok.example,https://app.example.com/,app.example.com,ftp://x.example',
+      }),
+    ).toEqual([
+      'PORT: must be a whole number',
+      ...['https://app.example.com/', 'app.example.com', 'ftp://x.example'].map(
+        (item) =>
+          `CORS_ALLOW_ORIGINS: "${item}" is not an origin like https://app.example.com (scheme, host, optional port; lower case, no path or trailing slash)`,
+      ),
+    ]);
+    expect(problemsOf({ CORS_ALLOW_ORIGINS: '*,https://a.example' })).toEqual([
+      'CORS_ALLOW_ORIGINS: "*" cannot be combined with origins',
+    ]);
   });
 });

@@ -94,6 +94,7 @@ function newHarness(): Harness {
     retryAfterSeconds: RETRY_AFTER_SECONDS,
     pairs: ['eth-usdt'],
     countServed: (pair) => (status) => harness.served.push(`${pair}:${status}`),
+    common: ['X-Content-Type-Options', 'nosniff'],
     clock: () => harness.now,
   });
   return harness;

@@ -1,0 +1,67 @@
+import { Redis } from 'ioredis';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
+import type { ClientRateLimiter, RateLimitDecision } from '../../application/ports';
+
+export interface ClientRateLimiterOptions {
+  readonly requests: number;
+  readonly windowSeconds: number;
+  /** Without Redis, each process keeps its own counts. */
+  readonly redis?: { readonly url: string; readonly keyPrefix: string; readonly commandTimeoutMs: number };
+}
+
+/**
+ * rate-limiter-flexible's fixed window, in Redis (an atomic Lua increment: one budget for every worker and
+ * replica) or in memory. Fails open: when Redis is down or slow the request is let through and the caller
+ * counts it, because an unreachable limiter must never turn into failed price requests.
+ */
+export function createClientRateLimiter(options: ClientRateLimiterOptions): ClientRateLimiter {
+  let client: Redis | undefined;
+  let limiter: RateLimiterAbstract;
+  if (options.redis === undefined) {
+    limiter = new RateLimiterMemory({ points: options.requests, duration: options.windowSeconds });
+  } else {
+    client = new Redis(options.redis.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.redis.commandTimeoutMs,
+      connectTimeout: Math.max(1000, options.redis.commandTimeoutMs * 4),
+      retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
+    });
+    // Failures surface as `unavailable` decisions (and their metric); ioredis repeats this on every retry.
+    client.on('error', () => undefined);
+    limiter = new RateLimiterRedis({
+      storeClient: client,
+      keyPrefix: `${options.redis.keyPrefix}ratelimit`,
+      points: options.requests,
+      duration: options.windowSeconds,
+      // Not connected: answer at once instead of waiting for a command timeout on every request.
+      rejectIfRedisNotReady: true,
+      // A client over its budget is refused from memory for the rest of the window, without asking Redis:
+      // an abusive client costs no Redis round trips.
+      inMemoryBlockOnConsumed: options.requests + 1,
+    });
+  }
+
+  return {
+    async consume(key): Promise<RateLimitDecision> {
+      try {
+        const res = await limiter.consume(key);
+        return { kind: 'allowed', remaining: res.remainingPoints, resetMs: res.msBeforeNext };
+      } catch (outcome) {
+        if (outcome instanceof RateLimiterRes) {
+          return { kind: 'limited', remaining: 0, resetMs: outcome.msBeforeNext };
+        }
+        return { kind: 'unavailable' };
+      }
+    },
+    async close() {
+      if (client === undefined) return;
+      await client.quit().catch(() => client?.disconnect());
+    },
+  };
+}
