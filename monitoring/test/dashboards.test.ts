@@ -243,13 +243,13 @@ describe('Grafana dashboards', () => {
     const slo = dashboards.find((d) => d.json.uid === 'price-service-slo')?.json as Dashboard;
     const exprs = allPanels(slo).flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? ''));
     for (const name of ['availability', 'latency']) {
-      expect(exprs).toContain(`1 - job:slo_error:ratio_rate30d{slo="${name}"}`);
-      expect(exprs).toContain(`job:slo_error_budget_remaining:ratio30d{slo="${name}"}`);
+      expect(exprs).toContain(`1 - job:slo_error:ratio_rate30d{job="price-service",slo="${name}"}`);
+      expect(exprs).toContain(`job:slo_error_budget_remaining:ratio30d{job="price-service",slo="${name}"}`);
       expect(
         exprs.filter(
           (e) =>
             e.startsWith(`job:slo_error:ratio_rate`) &&
-            e.includes(`/ on (job, slo) (1 - job:slo_objective:ratio{slo="${name}"})`),
+            e.includes(`/ on (job, slo) (1 - job:slo_objective:ratio{job="price-service",slo="${name}"})`),
         ).length,
       ).toBeGreaterThanOrEqual(7);
     }

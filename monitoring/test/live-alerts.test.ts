@@ -167,7 +167,7 @@ describe('Prometheus with the repo configuration and rules, scraping the live se
       pair: 'eth-usdt',
     });
     expect(Number(alert?.value)).toBeLessThan(3);
-    expect(alert?.annotations.summary).toBe('Quorum lost for eth-usdt: no new price is being published');
+    expect(alert?.annotations.summary).toBe('Price quorum lost: no new price is being published.');
     expect(alert?.annotations.runbook_url).toBe(quorumRule?.annotations.runbook_url);
   });
 

@@ -1,4 +1,11 @@
-import { baseMetricName, metricNamesInExpr, metricNamesInTemplateQuery } from './promql';
+import {
+  GRAFANA_DURATION_MARKERS,
+  baseMetricName,
+  metricNamesInExpr,
+  metricNamesInTemplateQuery,
+  parsePromQL,
+  templateQueryExpr,
+} from './promql';
 
 describe('metricNamesInExpr', () => {
   it('When a selector has label matchers, then only the metric name is returned', () => {
@@ -102,5 +109,59 @@ describe('baseMetricName and metricNamesInTemplateQuery', () => {
       metricNamesInTemplateQuery('label_values(price_responses_total{job="price-service"}, pair)'),
     ).toEqual(['price_responses_total']);
     expect(metricNamesInTemplateQuery('label_values(pair)')).toEqual([]);
+  });
+});
+
+describe('parsePromQL (the lezer grammar of Prometheus)', () => {
+  it('When an expression is broken, then it reports a syntax error and metricNamesInExpr refuses it', () => {
+    expect(parsePromQL('sum(rate(price_age_seconds[5m])').errors).not.toEqual([]);
+    expect(parsePromQL('price_age_seconds > > 20').errors).not.toEqual([]);
+    expect(parsePromQL('').errors).toEqual(['empty expression']);
+    expect(() => metricNamesInExpr('rate(foo[5m]')).toThrow('invalid PromQL');
+  });
+
+  it('When selectors are read, then names, matchers, ranges and the enclosing function come from the tree', () => {
+    const { selectors } = parsePromQL(
+      'sum by (le) (rate(http_request_duration_seconds_bucket{job="price-service",route!~"/health.*"}[$__rate_interval])) / max(up{job=\'price-service\'} offset 5m)',
+    );
+    expect(selectors).toEqual([
+      {
+        name: 'http_request_duration_seconds_bucket',
+        matchers: [
+          { label: 'job', op: '=', value: 'price-service' },
+          { label: 'route', op: '!~', value: '/health.*' },
+        ],
+        range: GRAFANA_DURATION_MARKERS.__rate_interval,
+        fn: 'rate',
+        text: 'http_request_duration_seconds_bucket{job="price-service",route!~"/health.*"}[8869990787ms]',
+      },
+      {
+        name: 'up',
+        matchers: [{ label: 'job', op: '=', value: 'price-service' }],
+        range: undefined,
+        fn: undefined, // max is an aggregation, not a function
+        text: "up{job='price-service'}",
+      },
+    ]);
+  });
+
+  it('When a Prometheus 3 UTF-8 name is quoted inside the braces, then it is the metric name', () => {
+    expect(metricNamesInExpr('{"price.age.seconds", job="price-service"}')).toEqual(['price.age.seconds']);
+    expect(parsePromQL('{"price.age.seconds", "service.name"="x"}').selectors[0]?.matchers).toEqual([
+      { label: 'service.name', op: '=', value: 'x' },
+    ]);
+  });
+
+  it('When Grafana variables stand where PromQL wants a number or a duration, then they parse', () => {
+    expect(
+      parsePromQL('increase(foo_total[$__range]) / $__range_s + rate(foo_total[${__interval}])').errors,
+    ).toEqual([]);
+    expect(templateQueryExpr('label_values(up{job="price-service"}, instance)')).toBe(
+      'up{job="price-service"}',
+    );
+    expect(templateQueryExpr('label_values(instance)')).toBeUndefined();
+    expect(templateQueryExpr('query_result(max by (pair) (price_age_seconds))')).toBe(
+      'max by (pair) (price_age_seconds)',
+    );
   });
 });
