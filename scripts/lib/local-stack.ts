@@ -135,8 +135,12 @@ export async function startServiceProcess(options: {
   env?: Record<string, string>;
   nodeArgs?: string[];
   log?: string;
+  /** Fixed ports, e.g. to point a load generator at a service that starts later; free ones otherwise. */
+  ports?: { api: number; metrics: number };
 }): Promise<ServiceProcess> {
-  const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
+  const [port, metricsPort] = options.ports
+    ? [options.ports.api, options.ports.metrics]
+    : await Promise.all([freePort(), freePort()]);
   const child = startProcess(
     process.execPath,
     [...(options.nodeArgs ?? []), path.join(REPO_ROOT, 'dist/service/src/main.js')],
