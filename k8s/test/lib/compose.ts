@@ -3,7 +3,7 @@ import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
 import { repoPath } from './paths';
-import { PENDING_ENV_NAMES, worstCaseShutdownMs, type ServiceContract } from './service-contract';
+import { worstCaseShutdownMs, type ServiceContract } from './service-contract';
 
 /**
  * Compose files: the Compose Specification schema that dclint ships, the merge `docker compose -f a -f b`
@@ -119,7 +119,7 @@ export function checkComposeService(
   const problems: string[] = [];
   const p = (msg: string) => problems.push(`${where}: ${msg}`);
   for (const name of Object.keys(service.environment ?? {}))
-    if (!contract.envNames.has(name) && !PENDING_ENV_NAMES.has(name))
+    if (!contract.envNames.has(name))
       p(`environment ${name} is not a setting the service reads (service/src/config.ts)`);
   const env = resolvedEnv(service);
   let config;

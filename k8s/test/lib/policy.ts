@@ -1,5 +1,5 @@
 import type { Doc } from './kubectl';
-import { PENDING_ENV_NAMES, worstCaseShutdownMs, type ServiceContract } from './service-contract';
+import { worstCaseShutdownMs, type ServiceContract } from './service-contract';
 
 /**
  * Checks the schemas cannot make: current API versions, a hardened pod, probes on the service's real
@@ -241,7 +241,7 @@ export function checkServiceEnv(docs: Doc[], contract: ServiceContract): string[
     for (const c of w.spec.template.spec.containers.filter(isPriceService)) {
       const q = (msg: string) => problems.push(`${ref(w)}: container ${c.name}: ${msg}`);
       for (const name of envNames(c, docs, ns(w)))
-        if (!contract.envNames.has(name) && !PENDING_ENV_NAMES.has(name))
+        if (!contract.envNames.has(name))
           q(`env ${name} is not a setting the service reads (service/src/config.ts)`);
       const { env } = containerEnv(docs, ns(w), c);
       let config;

@@ -25,9 +25,6 @@ export interface ServiceContract {
   hardDeadlineMarginMs: number;
 }
 
-/** Settings another change adds to the schema: allowed in compose/k8s before they land, checked after. */
-export const PENDING_ENV_NAMES: ReadonlySet<string> = new Set(['LISTEN_BACKLOG']);
-
 let cached: ServiceContract | undefined;
 
 export function serviceContract(): ServiceContract {
