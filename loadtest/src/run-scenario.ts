@@ -231,6 +231,18 @@ export async function runScenario(
       margin: seen > 0 ? '' : 'the fault never showed in a response',
     });
   }
+  if (spec.mustEndWithStatus !== undefined) {
+    const windows = [...report.intermediate].sort((x, y) => Number(x.period) - Number(y.period));
+    const last = windows.at(-1);
+    const seen = last === undefined ? 0 : counter(last, `price.status.${spec.mustEndWithStatus}`);
+    checks.push({
+      name: `last 10 s said "${spec.mustEndWithStatus}" again`,
+      ok: seen > 0,
+      limit: '> 0',
+      actual: `${seen} of ${last === undefined ? 0 : counter(last, 'http.responses')}`,
+      margin: seen > 0 ? '' : 'no recovery by the end of the run',
+    });
+  }
   if (spec.coldStartAfterSeconds !== undefined) {
     const lines = readFileSync(failuresFile, 'utf8').split('\n').filter(Boolean);
     const afterReady =

@@ -27,6 +27,8 @@ export interface ScenarioSpec {
   faults?: MockFault[];
   /** 200s whose body must say this status at least once (the degraded scenario). */
   mustSeeStatus?: string;
+  /** The last 10 s window must have 200s saying this status: the service recovered by itself. */
+  mustEndWithStatus?: string;
   allow4xx?: boolean;
 }
 
@@ -65,6 +67,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
       { atSeconds: 28, source: '*', fault: null },
     ],
     mustSeeStatus: 'degraded',
+    mustEndWithStatus: 'ok',
   },
   {
     name: 'cold-start',
