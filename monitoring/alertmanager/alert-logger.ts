@@ -22,6 +22,7 @@ interface WebhookPayload {
   receiver?: string;
   status?: string;
   groupKey?: string;
+  groupLabels?: Record<string, string>;
   alerts?: WebhookAlert[];
 }
 
@@ -69,8 +70,13 @@ export function createAlertLogger(write: (line: string) => void): Server {
             severity: alert.labels?.severity,
             labels: alert.labels,
             summary: alert.annotations?.summary,
+            description: alert.annotations?.description,
             runbook_url: alert.annotations?.runbook_url,
+            // The notification this alert came in: Alertmanager's group (route.group_by) and its key.
+            group_labels: payload.groupLabels,
+            group_key: payload.groupKey,
             starts_at: alert.startsAt,
+            ends_at: alert.status === 'resolved' ? alert.endsAt : undefined,
             fingerprint: alert.fingerprint,
           }),
         );

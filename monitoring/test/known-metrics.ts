@@ -12,6 +12,10 @@
 export const KNOWN_METRICS: readonly string[] = [
   // HTTP
   'http_request_duration_seconds',
+  'http_open_connections',
+  'http_connections_dropped_total',
+  'http_rejected_requests_total',
+  'rate_limit_decisions_total',
   // Price serving and caching
   'price_responses_total',
   'price_cache_lookups_total',

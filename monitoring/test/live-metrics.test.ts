@@ -8,8 +8,7 @@
  * no static test can see. This file also keeps the hard-coded KNOWN_METRICS, used by the static tests,
  * honest: it must list exactly the families the live scrape declares.
  */
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   mockExchangeClient,
   startMockExchange,
@@ -23,81 +22,31 @@ import {
   PRICE_ROUTE,
   PROMETHEUS_SYNTHETIC_METRICS,
 } from './known-metrics';
-import { familyOf, parseExposition, startLiveService, type Exposition, type LiveService } from './live';
-import { DASHBOARDS_DIR, DATASOURCES_DIR, filesIn, readYaml, repoPath } from './paths';
-import { metricNamesInExpr } from './promql';
-import { loadAlertRules, loadRecordingRules } from './rules';
+import { evaluateDashboard, type Range, type TargetVerdict } from './dead-panels';
+import { loadExclusions } from './lint';
+import {
+  familyOf,
+  parseExposition,
+  startLiveService,
+  startPrometheus,
+  type Exposition,
+  type LivePrometheus,
+  type LiveService,
+} from './live';
+import { DASHBOARDS_DIR, filesIn, readYaml, repoPath } from './paths';
+import { baseMetricName, parseValidPromQL, seriesNamesInExpr, type Matcher } from './promql';
+import { allQueries, loadDashboard, loadDashboards } from './queries';
+import { loadRecordingRules } from './rules';
 
 // ---------------------------------------------------------------------------------------------------------
-// Every PromQL expression of the rules and the dashboards, with where it comes from.
-
-interface Query {
-  where: string;
-  expr: string;
-}
+// Every PromQL expression of the rules, the dashboards and the datasources (queries.ts), with its origin.
 
 const recorded = new Set(loadRecordingRules().map((r) => r.record));
 const synthetic = new Set(PROMETHEUS_SYNTHETIC_METRICS);
 
-const ruleQueries: Query[] = [
-  ...loadAlertRules().map((a) => ({ where: `alert ${a.alert} (${a.labels.severity})`, expr: a.expr })),
-  ...loadRecordingRules().map((r) => ({
-    where: `record ${r.record}${r.labels?.slo ? ` (${r.labels.slo})` : ''}`,
-    expr: r.expr,
-  })),
-];
-
-interface Panel {
-  title: string;
-  datasource?: { uid: string };
-  targets?: { refId: string; datasource?: { uid: string }; expr?: string }[];
-  panels?: Panel[];
-}
-interface Dashboard {
-  panels: Panel[];
-  templating: { list: { name: string; type: string; query?: { query: string } | string }[] };
-  annotations: { list: { name: string; datasource?: { uid: string }; expr?: string }[] };
-}
-
-function dashboardQueries(): Query[] {
-  const queries: Query[] = [];
-  for (const file of filesIn(DASHBOARDS_DIR, /\.json$/)) {
-    const name = basename(file, '.json');
-    const dashboard = JSON.parse(readFileSync(file, 'utf8')) as Dashboard;
-    const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
-    for (const panel of panels) {
-      for (const target of panel.targets ?? []) {
-        if ((target.datasource ?? panel.datasource)?.uid !== 'prometheus' || !target.expr) continue;
-        queries.push({ where: `${name} › ${panel.title} [${target.refId}]`, expr: target.expr });
-      }
-    }
-    for (const a of dashboard.annotations.list) {
-      if (a.datasource?.uid === 'prometheus' && a.expr)
-        queries.push({ where: `${name} › annotation ${a.name}`, expr: a.expr });
-    }
-    for (const v of dashboard.templating.list.filter((t) => t.type === 'query')) {
-      const query = typeof v.query === 'string' ? v.query : (v.query?.query ?? '');
-      // label_values(selector, label) reads the selector; label_values(label) reads no metric.
-      const selector = /^\s*label_values\s*\(\s*(.*)\s*,\s*\w+\s*\)\s*$/s.exec(query)?.[1] ?? query;
-      if (!/^\s*label_values\s*\(\s*\w+\s*\)\s*$/.test(query))
-        queries.push({ where: `${name} › variable $${v.name}`, expr: selector });
-    }
-  }
-  // Tempo's "traces to metrics" links run these against Prometheus too.
-  for (const file of filesIn(DATASOURCES_DIR, /\.ya?ml$/)) {
-    const { datasources } = readYaml<{
-      datasources: { name: string; jsonData?: { tracesToMetrics?: { queries: Query[] } } }[];
-    }>(file);
-    for (const ds of datasources) {
-      for (const q of ds.jsonData?.tracesToMetrics?.queries ?? []) {
-        const { name, query } = q as unknown as { name: string; query: string };
-        queries.push({ where: `datasource ${ds.name} › tracesToMetrics ${name}`, expr: query });
-      }
-    }
-  }
-  return queries;
-}
-const panelQueries = dashboardQueries();
+const promqlQueries = allQueries().filter((q) => q.language === 'promql');
+const ruleQueries = promqlQueries.filter((q) => q.kind === 'rule');
+const panelQueries = promqlQueries.filter((q) => q.kind !== 'rule');
 
 // ---------------------------------------------------------------------------------------------------------
 // The check: what an expression reads, against what the service exports.
@@ -113,42 +62,22 @@ const TARGET_LABELS = new Set([
     .flatMap((j) => (j.relabel_configs ?? []).flatMap((r) => (r.target_label ? [r.target_label] : []))),
 ]);
 
-const STRINGS = /"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g;
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /**
  * The series names the expression selects from the service, as written (a histogram's _bucket, _sum or
- * _count series kept apart): metricNamesInExpr finds the metrics, minus recording-rule outputs and series
- * Prometheus writes itself; each is then looked up as it is spelled in the expression.
+ * _count series kept apart), from the syntax tree: minus recording-rule outputs and series Prometheus
+ * writes itself.
  */
 function serviceSeriesIn(expr: string): string[] {
-  const text = expr.replace(/#[^\n]*/g, ' ').replace(STRINGS, '""');
-  const names = new Set<string>();
-  for (const base of metricNamesInExpr(expr)) {
-    if (recorded.has(base) || synthetic.has(base)) continue;
-    const spelled = new RegExp(`(?<![\\w:])${escapeRegExp(base)}(?:_bucket|_sum|_count)?(?![\\w:])`, 'g');
-    for (const m of text.matchAll(spelled)) names.add(m[0]);
-  }
-  return [...names];
+  return seriesNamesInExpr(expr).filter(
+    (name) => !recorded.has(baseMetricName(name)) && !synthetic.has(name),
+  );
 }
 
-interface Matcher {
-  label: string;
-  op: string;
-  value: string;
-}
-
-/** `name{label op "value", ...}` selectors of an expression, Grafana variables made inert. */
+/** The selectors of an expression, from the syntax tree: metric name and label matchers. */
 function selectorsIn(expr: string): { name: string; matchers: Matcher[] }[] {
-  const text = expr.replace(/#[^\n]*/g, ' ').replace(/\$\{[^}]*\}/g, '$var');
-  return [...text.matchAll(/(?<![\w:])([A-Za-z_:][\w:]*)\s*\{([^}]*)\}/g)].map((m) => ({
-    name: m[1] as string,
-    matchers: [...(m[2] as string).matchAll(/(\w+)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g)].map((x) => ({
-      label: x[1] as string,
-      op: x[2] as string,
-      value: x[3] as string,
-    })),
-  }));
+  return parseValidPromQL(expr).selectors.flatMap((s) =>
+    s.name ? [{ name: s.name, matchers: s.matchers }] : [],
+  );
 }
 
 /**
@@ -194,6 +123,16 @@ let redis: TestRedis;
 let service: LiveService;
 let live: Exposition;
 let scrape = '';
+let prometheus: LivePrometheus;
+let promStart = 0;
+let range: Range;
+let verdicts: TargetVerdict[] = [];
+/** startPrometheus scrapes every second (live.ts liveConfig). */
+const SCRAPE_SECONDS = 1;
+const exclusions = loadExclusions(repoPath('monitoring/lint-exclusions.yml'));
+const deadPanelEntries = exclusions['dead-panel']?.entries ?? [];
+const excludedPanel = (v: { dashboard: string; panel: string }) =>
+  deadPanelEntries.find((e) => e.dashboard === v.dashboard && e.panel === v.panel);
 
 async function priceStatus(): Promise<string> {
   const { status, body } = await service.request('/api/v1/prices/eth-usdt');
@@ -210,6 +149,9 @@ beforeAll(async () => {
     CACHE_TTL: '1',
     MAX_STALENESS: '3',
   });
+  // A real Prometheus scrapes the whole scenario, for the dead-panel check at the end.
+  prometheus = await startPrometheus(`127.0.0.1:${service.metricsPort}`);
+  promStart = Date.now() / 1000;
   const control = mockExchangeClient(mock.url);
   const metrics = async () => service.metricsText();
 
@@ -257,9 +199,17 @@ beforeAll(async () => {
 
   scrape = await service.metricsText();
   live = parseExposition(scrape);
+
+  // Two more scrapes of the final state, then every panel over the whole scenario.
+  await new Promise((done) => setTimeout(done, 2000));
+  range = { start: Math.floor(promStart), end: Math.ceil(Date.now() / 1000), stepSeconds: 1 };
+  verdicts = (
+    await Promise.all(loadDashboards().map((d) => evaluateDashboard(prometheus, d, range, SCRAPE_SECONDS)))
+  ).flat();
 }, 90_000);
 
 afterAll(async () => {
+  await prometheus?.stop();
   await service?.stop();
   await Promise.all([mock?.close(), redis?.stop()]);
 });
@@ -327,8 +277,8 @@ describe('The live scrape of the clustered service', () => {
 
 describe('Every metric a Prometheus rule reads is in the live scrape', () => {
   it('When the rules are listed, then there are alerts and recording rules to check', () => {
-    expect(ruleQueries.filter((q) => q.where.startsWith('alert')).length).toBeGreaterThan(10);
-    expect(ruleQueries.filter((q) => q.where.startsWith('record')).length).toBeGreaterThan(10);
+    expect(ruleQueries.filter((q) => q.where.includes('› alert ')).length).toBeGreaterThan(10);
+    expect(ruleQueries.filter((q) => q.where.includes('› record ')).length).toBeGreaterThan(10);
   });
 
   it.each(ruleQueries.map((q) => [q.where, q.expr] as const))(
@@ -352,4 +302,45 @@ describe('Every metric a Grafana dashboard reads is in the live scrape', () => {
       expect(problemsOf(expr, live)).toEqual([]);
     },
   );
+});
+
+describe('No dead panels: every panel query returns series on the real Prometheus after the scenario', () => {
+  it('When every dashboard is evaluated, then every Prometheus target of every panel was run', () => {
+    const panels = loadDashboards().flatMap((d) =>
+      d.json.panels.flatMap((p) => [p, ...(p.panels ?? [])]).filter((p) => p.type !== 'row'),
+    );
+    expect(verdicts.length).toBe(panels.flatMap((p) => p.targets ?? []).length);
+    expect(verdicts.filter((v) => v.verdict === 'live').length).toBeGreaterThan(60);
+  });
+
+  it('When a panel target returns no series, then it is dead unless lint-exclusions.yml gives the reason', () => {
+    if (process.env.DEBUG_DEAD_PANELS)
+      process.stdout.write(
+        verdicts.map((v) => `${v.verdict} ${v.series} ${v.dashboard} › ${v.panel} [${v.refId}]`).join('\n'),
+      );
+    const dead = verdicts
+      .filter((v) => v.verdict !== 'live' && excludedPanel(v) === undefined)
+      .map((v) => `${v.dashboard} › ${v.panel} [${v.refId}] ${v.verdict}: ${v.query}`);
+    expect(dead).toEqual([]);
+  });
+
+  it('When a panel is excluded as dead, then it really returns nothing here (no stale exclusion)', () => {
+    const stale = deadPanelEntries.filter((e) => {
+      const targets = verdicts.filter((v) => v.dashboard === e.dashboard && v.panel === e.panel);
+      return targets.length === 0 || targets.every((v) => v.verdict === 'live');
+    });
+    expect(stale).toEqual([]);
+  });
+
+  it('When a fixture dashboard has a misspelt metric and a label value never exported, then both panels are dead', async () => {
+    const fixture = loadDashboard(join(__dirname, 'fixtures', 'dead-panel', 'dashboard.json'));
+    const result = await evaluateDashboard(prometheus, fixture, range, SCRAPE_SECONDS);
+    expect(result.map((v) => [v.panel, v.verdict])).toEqual([
+      ['Live: price responses by pair', 'live'],
+      ['Dead: misspelt metric', 'dead'],
+      ['Dead: a status the service never exports', 'dead'],
+      ['Dead: a variable whose value the service never exports', 'dead'],
+      ['Not evaluable: a Loki query', 'not-evaluable'],
+    ]);
+  });
 });

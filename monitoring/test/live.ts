@@ -240,38 +240,65 @@ export interface LivePrometheus extends LiveProcess {
   readonly configText: string;
 }
 
+export interface LiveConfigOptions {
+  /** host:port of an Alertmanager to send alerts to (none when omitted, as before). */
+  alertmanager?: string;
+  /** Rule files loaded after the repo's, e.g. a test-only file with short `for:` copies of real alerts. */
+  extraRuleFiles?: readonly string[];
+}
+
 /**
  * The repo's monitoring/prometheus/prometheus.yml made runnable here: the price-service job keeps its
  * metrics path and relabelling but scrapes `target` statically (instead of Docker DNS), every 1 s, rules
- * are evaluated every 1 s from the repo's own rule_files (resolved to absolute paths), and the jobs and
- * Alertmanager that only exist in Compose are left out.
+ * are evaluated every 1 s from the repo's own rule_files (resolved to absolute paths), and the jobs that
+ * only exist in Compose are left out. With `alertmanager`, alerts go to that Alertmanager instead of the
+ * Compose one (the alerting block's other settings are kept).
  */
-export function liveConfig(target: string): PrometheusConfig {
+export function liveConfig(target: string, options: LiveConfigOptions = {}): PrometheusConfig {
   const repo = readYaml<PrometheusConfig>(PROMETHEUS_CONFIG);
   const job = repo.scrape_configs.find((j) => j.job_name === 'price-service');
   if (job === undefined) throw new Error('prometheus.yml has no price-service job');
   const { dns_sd_configs: _dns, ...kept } = job;
+  const alerting = repo.alerting as { alertmanagers: Record<string, unknown>[] } | undefined;
   return {
     global: { ...repo.global, scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
-    rule_files: repo.rule_files.map((f) => (isAbsolute(f) ? f : resolve(dirname(PROMETHEUS_CONFIG), f))),
+    rule_files: [
+      ...repo.rule_files.map((f) => (isAbsolute(f) ? f : resolve(dirname(PROMETHEUS_CONFIG), f))),
+      ...(options.extraRuleFiles ?? []),
+    ],
     scrape_configs: [{ ...kept, static_configs: [{ targets: [target] }] }],
+    ...(options.alertmanager && alerting
+      ? {
+          alerting: {
+            ...alerting,
+            alertmanagers: alerting.alertmanagers.map((am) => ({
+              ...am,
+              static_configs: [{ targets: [options.alertmanager] }],
+            })),
+          },
+        }
+      : {}),
   };
 }
 
-/**
- * A real Prometheus on liveConfig(target). `features` are passed as --enable-feature flags, e.g.
- * `exemplar-storage`, which the Compose stack runs with.
- */
+export interface StartPrometheusOptions extends LiveConfigOptions {
+  /** --enable-feature flags, e.g. `exemplar-storage`, which the Compose stack runs with. */
+  features?: readonly string[];
+  /** More command-line flags, e.g. --rules.alert.resend-delay=1s. */
+  flags?: readonly string[];
+}
+
+/** A real Prometheus on liveConfig(target, options). */
 export async function startPrometheus(
   target: string,
-  options: { features?: readonly string[] } = {},
+  options: StartPrometheusOptions = {},
 ): Promise<LivePrometheus> {
   const which = spawnSync('prometheus', ['--version'], { encoding: 'utf8' });
   if (which.error) {
     throw new Error('prometheus is not installed: `apt-get install -y prometheus` (.ci/run installs it)');
   }
   const dir = mkdtempSync(join(tmpdir(), 'price-prometheus-'));
-  const configText = dump(liveConfig(target));
+  const configText = dump(liveConfig(target, options));
   writeFileSync(join(dir, 'prometheus.yml'), configText);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -283,6 +310,7 @@ export async function startPrometheus(
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
       ...(options.features ?? []).map((feature) => `--enable-feature=${feature}`),
+      ...(options.flags ?? []),
     ],
     process.env,
   );
@@ -324,6 +352,77 @@ export async function startPrometheus(
     throw new Error(`${(error as Error).message}\nconfig:\n${configText}\noutput:\n${child.output()}`);
   }
   return prometheus;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Alertmanager
+
+export interface LiveAlertmanager extends LiveProcess {
+  /** host:port, for Prometheus's alerting config. */
+  readonly address: string;
+  readonly url: string;
+  /** The parsed body of a GET on the v2 API, e.g. api('/api/v2/alerts'). */
+  api<T>(path: string): Promise<T>;
+  readonly configText: string;
+}
+
+/**
+ * A real Alertmanager (Debian's prometheus-alertmanager) on a free port with `config` as its configuration,
+ * clustering off (no gossip port), its data in a temporary directory.
+ */
+export async function startAlertmanager(config: unknown): Promise<LiveAlertmanager> {
+  const which = spawnSync('prometheus-alertmanager', ['--version'], { encoding: 'utf8' });
+  if (which.error) {
+    throw new Error(
+      'prometheus-alertmanager is not installed: `apt-get install -y prometheus-alertmanager` (.ci/run installs it)',
+    );
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'price-alertmanager-'));
+  const configText = dump(config);
+  writeFileSync(join(dir, 'alertmanager.yml'), configText);
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const url = `http://${address}`;
+  const child = launch(
+    'prometheus-alertmanager',
+    [
+      `--config.file=${join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=${address}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ],
+    process.env,
+  );
+  const alertmanager: LiveAlertmanager = {
+    ...child,
+    address,
+    url,
+    configText,
+    async api<T>(path: string) {
+      const response = await fetch(`${url}${path}`);
+      if (!response.ok) throw new Error(`${path}: ${response.status}`);
+      return (await response.json()) as T;
+    },
+    async stop(graceMs = 3000) {
+      await child.stop(graceMs);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await eventually(
+      async () => {
+        if (!running(child.proc)) throw new Error(`alertmanager exited early:\n${child.output()}`);
+        return (await fetch(`${url}/-/ready`).catch(() => undefined))?.status ?? 0;
+      },
+      (status) => status === 200,
+      { timeoutMs: 15_000, intervalMs: 100, what: 'alertmanager /-/ready' },
+    );
+  } catch (error) {
+    await alertmanager.stop(1000);
+    throw new Error(`${(error as Error).message}\nconfig:\n${configText}\noutput:\n${child.output()}`);
+  }
+  return alertmanager;
 }
 
 /** One entry of Prometheus's /api/v1/targets. */
