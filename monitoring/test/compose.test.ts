@@ -73,6 +73,7 @@ describe('Compose files', () => {
     expect(Object.keys(merged.services).sort()).toEqual([
       'alert-logger',
       'alertmanager',
+      'alloy',
       'grafana',
       'loki',
       'otel-collector',
@@ -89,6 +90,7 @@ describe('Compose files', () => {
     expect(published).toEqual({
       'alert-logger': [],
       alertmanager: ['127.0.0.1:9093:9093'],
+      alloy: [],
       grafana: ['127.0.0.1:3000:3000'],
       loki: ['127.0.0.1:3100:3100'],
       'otel-collector': ['127.0.0.1:4318:4318'],
@@ -124,8 +126,39 @@ describe('Compose files', () => {
     });
   });
 
-  it('When Promtail is started, then it reads container logs through the Docker socket, read-only', () => {
+  it('When the log collectors are started, then each reads container logs through the Docker socket, read-only', () => {
+    expect(merged.services.alloy?.volumes).toContain('/var/run/docker.sock:/var/run/docker.sock:ro');
     expect(merged.services.promtail?.volumes).toContain('/var/run/docker.sock:/var/run/docker.sock:ro');
+  });
+
+  it('When the stack starts without a profile, then Alloy collects the logs and Promtail (end of life) stays off', () => {
+    const profiles = (name: string) =>
+      (merged.services[name] as { profiles?: string[] } | undefined)?.profiles;
+    expect(profiles('alloy')).toBeUndefined();
+    expect(profiles('promtail')).toEqual(['promtail']);
+    const withoutProfile = Object.keys(merged.services).filter((n) => profiles(n) === undefined);
+    expect(withoutProfile).toContain('alloy');
+    expect(withoutProfile).not.toContain('promtail');
+    expect(merged.services.alloy?.command).toEqual(
+      expect.arrayContaining(['run', '/etc/alloy/config.alloy', '--storage.path=/var/lib/alloy/data']),
+    );
+  });
+
+  it('When the images are read, then every one is pinned to a version, none to latest', () => {
+    const images = Object.values(merged.services).flatMap((s) => (s.image ? [s.image] : []));
+    expect(images.length).toBeGreaterThan(8);
+    for (const image of images) expect(image).toMatch(/^[\w./-]+:(v?\d+[\w.-]*)$/);
+    expect(images).toEqual(
+      expect.arrayContaining([
+        'prom/prometheus:v3.15.0',
+        'prom/alertmanager:v0.32.0',
+        'grafana/grafana:13.2.3',
+        'grafana/loki:3.7.0',
+        'grafana/tempo:3.0.0',
+        'grafana/alloy:v1.21.0',
+        'otel/opentelemetry-collector-contrib:0.160.0',
+      ]),
+    );
   });
 
   it('When the merged stack mounts files from the repository, then every one exists with the right kind', () => {
@@ -136,6 +169,7 @@ describe('Compose files', () => {
     expect(fromRepo.sort()).toEqual(
       [
         'monitoring/alertmanager/alert-logger.ts',
+        'monitoring/alloy/config.alloy',
         'monitoring/alertmanager/alertmanager.yml',
         'monitoring/grafana/dashboards',
         'monitoring/grafana/provisioning',
@@ -148,7 +182,7 @@ describe('Compose files', () => {
     );
     for (const source of fromRepo) {
       expect(existsSync(repoPath(source))).toBe(true);
-      expect(statSync(repoPath(source)).isDirectory()).toBe(!/\.(ya?ml|ts)$/.test(source));
+      expect(statSync(repoPath(source)).isDirectory()).toBe(!/\.(ya?ml|ts|alloy)$/.test(source));
     }
   });
 
@@ -173,6 +207,7 @@ describe('Compose files', () => {
         .map((v) => v.split(':')[1]);
     expect(mountTargets('loki')).toContain('/etc/loki/loki.yml');
     expect(merged.services.loki?.command).toContain('-config.file=/etc/loki/loki.yml');
+    expect(mountTargets('alloy')).toContain('/etc/alloy/config.alloy');
     expect(mountTargets('promtail')).toContain('/etc/promtail/promtail.yml');
     expect(merged.services.promtail?.command).toContain('-config.file=/etc/promtail/promtail.yml');
     expect(mountTargets('tempo')).toContain('/etc/tempo/tempo.yml');

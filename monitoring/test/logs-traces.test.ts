@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { component, parseAlloy, references, type AlloyBlock, type AlloyValue } from './alloy';
 import { readYaml, repoPath } from './paths';
 
 type Stage = Record<string, unknown>;
@@ -22,6 +24,7 @@ interface LokiConfig {
   compactor: { retention_enabled: boolean; delete_request_store: string };
 }
 interface TempoConfig {
+  [key: string]: unknown;
   server: { http_listen_port: number };
   distributor: { receivers: { otlp: { protocols: unknown } } };
   storage: { trace: { backend: string } };
@@ -42,6 +45,8 @@ const promtail = readYaml<PromtailConfig>(repoPath('monitoring/promtail/promtail
 const tempo = readYaml<TempoConfig>(repoPath('monitoring/tempo/tempo.yml'));
 const collector = readYaml<CollectorConfig>(repoPath('monitoring/otel-collector/otel-collector.yml'));
 const base = readYaml<{ name: string }>(repoPath('docker-compose.yml'));
+const alloyText = readFileSync(repoPath('monitoring/alloy/config.alloy'), 'utf8');
+const alloy = parseAlloy(alloyText);
 
 /** The stages that apply to the service's own log lines: those of the match block selecting it. */
 function serviceStages(): Stage[] {
@@ -133,17 +138,144 @@ describe('Tempo and the OpenTelemetry collector', () => {
     expect(tempo.storage.trace.backend).toBe('local');
   });
 
+  it('When Tempo 3 runs in monolithic mode, then the 2.x ingester and compactor blocks are gone', () => {
+    for (const removed of ['ingester', 'ingester_client', 'compactor', 'metrics_generator_client'])
+      expect(Object.keys(tempo)).not.toContain(removed);
+  });
+
   it('When the collector is read, then OTLP over HTTP on 4318 flows through batching to Tempo', () => {
     expect(collector.receivers.otlp.protocols.http.endpoint).toBe('0.0.0.0:4318');
     const traces = collector.service.pipelines.traces;
     expect(traces).toEqual({
       receivers: ['otlp'],
       processors: ['memory_limiter', 'batch'],
-      exporters: ['otlp/tempo'],
+      exporters: ['otlp_grpc/tempo'],
     });
-    expect(collector.exporters['otlp/tempo']).toEqual({ endpoint: 'tempo:4317', tls: { insecure: true } });
+    expect(collector.exporters['otlp_grpc/tempo']).toEqual({
+      endpoint: 'tempo:4317',
+      tls: { insecure: true },
+    });
+    // `otlp` and `otlphttp` are the deprecated aliases of otlp_grpc and otlp_http.
+    for (const name of Object.keys(collector.exporters))
+      expect(name).toMatch(/^(otlp_grpc|otlp_http|debug)(\/|$)/);
     for (const name of traces.processors) expect(Object.keys(collector.processors)).toContain(name);
     for (const name of collector.service.extensions)
       expect(Object.keys(collector.extensions)).toContain(name);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Grafana Alloy: the default collector, the same pipeline as Promtail block for block.
+
+const attr = <T extends AlloyValue>(b: AlloyBlock, name: string) => b.attributes[name] as T;
+const keysOf = (v: AlloyValue) => Object.keys(v as Record<string, AlloyValue>).sort();
+/** The stages of the loki.process match block for a selector. */
+function alloyStages(selector: string): AlloyBlock[] {
+  const match = component(alloy, 'loki.process').blocks.find(
+    (b) => b.name === 'stage.match' && b.attributes.selector === selector,
+  );
+  if (match === undefined) throw new Error(`no stage.match for ${selector}`);
+  return match.blocks;
+}
+const promtailMatches = () =>
+  (promtail.scrape_configs[0]?.pipeline_stages ?? []).map(
+    (s) => s.match as { selector: string; stages: Stage[] },
+  );
+
+/** What each component exports, as the references here use them. */
+const EXPORTS: Record<string, string[]> = {
+  'discovery.docker': ['targets'],
+  'discovery.relabel': ['output', 'rules'],
+  'loki.process': ['receiver'],
+  'loki.write': ['receiver'],
+};
+
+describe('Grafana Alloy (monitoring/alloy/config.alloy)', () => {
+  it('When the config is parsed, then it is the Docker pipeline: discovery, relabel rules, source, process, write', () => {
+    expect(alloy.map((b) => `${b.name} "${b.label}"`)).toEqual([
+      'discovery.docker "containers"',
+      'discovery.relabel "containers"',
+      'loki.source.docker "containers"',
+      'loki.process "containers"',
+      'loki.write "loki"',
+    ]);
+  });
+
+  it('When a component refers to another, then the target exists and exports what is used', () => {
+    const refs = alloy.flatMap((b) => Object.values(b.attributes).flatMap(references));
+    expect(refs.length).toBeGreaterThanOrEqual(4);
+    for (const ref of refs) {
+      const parts = ref.split('.');
+      const [name, label, field] = [parts.slice(0, 2).join('.'), parts[2], parts.slice(3).join('.')];
+      expect({ ref, exists: alloy.some((b) => b.name === name && b.label === label) }).toEqual({
+        ref,
+        exists: true,
+      });
+      expect(EXPORTS[name]).toContain(field);
+    }
+  });
+
+  it('When discovery and the write endpoint are compared with Promtail, then they are the same', () => {
+    const docker = component(alloy, 'discovery.docker');
+    const sd = promtail.scrape_configs[0]?.docker_sd_configs?.[0];
+    expect(attr(docker, 'host')).toBe(sd?.host);
+    expect(docker.blocks.map((f) => ({ name: f.attributes.name, values: f.attributes.values }))).toEqual(
+      sd?.filters,
+    );
+    expect(attr(component(alloy, 'loki.source.docker'), 'host')).toBe(sd?.host);
+    const endpoint = component(alloy, 'loki.write').blocks.find((b) => b.name === 'endpoint');
+    expect([{ url: endpoint?.attributes.url }]).toEqual(promtail.clients);
+  });
+
+  it('When the relabel rules are compared with Promtail, then they build the same bounded stream labels', () => {
+    const rules = component(alloy, 'discovery.relabel').blocks.map((r) => r.attributes);
+    expect(rules).toEqual(promtail.scrape_configs[0]?.relabel_configs);
+    expect(rules.map((r) => r.target_label).sort()).toEqual(['compose_service', 'container', 'stream']);
+  });
+
+  it('When the log pipeline is compared with Promtail, then every match block parses, labels and keeps the same fields', () => {
+    const matches = promtailMatches();
+    expect(
+      component(alloy, 'loki.process')
+        .blocks.filter((b) => b.name === 'stage.match')
+        .map((b) => b.attributes.selector),
+    ).toEqual(matches.map((m) => m.selector));
+    for (const { selector, stages } of matches) {
+      const ours = alloyStages(selector);
+      const theirs = (name: string) =>
+        stages.find((s) => name in s)?.[name] as Record<string, unknown> | undefined;
+      const stage = (name: string) => ours.find((b) => b.name === `stage.${name}`);
+      expect(stage('json')?.attributes.expressions).toEqual(theirs('json')?.expressions);
+      expect(keysOf(stage('labels')?.attributes.values ?? {})).toEqual(
+        Object.keys(theirs('labels') ?? {}).sort(),
+      );
+      expect(keysOf(stage('structured_metadata')?.attributes.values ?? {})).toEqual(
+        Object.keys(theirs('structured_metadata') ?? {}).sort(),
+      );
+      expect(stage('timestamp')?.attributes).toEqual(theirs('timestamp'));
+    }
+    expect(
+      keysOf(
+        alloyStages('{compose_service="price-service"}').find((b) => b.name === 'stage.labels')?.attributes
+          .values ?? {},
+      ),
+    ).toEqual(['level']);
+  });
+
+  it('When the Alloy reader is given a broken file, then it throws instead of accepting it', () => {
+    expect(() => parseAlloy('loki.write "x" {\n  endpoint {\n    url = "http://loki:3100"\n  }\n')).toThrow(
+      'unexpected end of file',
+    );
+    expect(() => parseAlloy('loki.write "x" { url = "unterminated }')).toThrow('unterminated string');
+    expect(() =>
+      parseAlloy(alloyText.replace('forward_to       = [', 'forward_to       = ['.replace('=', ''))),
+    ).toThrow();
+    const dangling = parseAlloy(
+      alloyText.replace('[loki.write.loki.receiver]', '[loki.write.default.receiver]'),
+    );
+    const refs = dangling.flatMap((b) => Object.values(b.attributes).flatMap(references));
+    expect(refs.filter((r) => !dangling.some((b) => r.startsWith(`${b.name}.${b.label}.`)))).toEqual([
+      'loki.write.default.receiver',
+    ]);
   });
 });
