@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 
 /**
  * The out-of-the-box Alertmanager receiver: accepts webhook notifications on POST /<receiver> and writes
- * each alert as one JSON line on stdout, where Promtail picks it up for Loki. No dependencies, so the
+ * each alert as one JSON line on stdout, where Alloy picks it up for Loki. No dependencies, so the
  * compose file runs it straight from the official node image (`node alert-logger.ts`, Node >= 23.6 strips
  * the types).
  */

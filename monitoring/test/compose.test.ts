@@ -119,6 +119,28 @@ describe('Compose files', () => {
     );
   });
 
+  it('When Prometheus 3 is started, then no flag it removed or turned into configuration is used', () => {
+    const command = merged.services.prometheus?.command ?? [];
+    const features = command.flatMap((c) => /^--enable-feature=(.+)$/.exec(c)?.[1]?.split(',') ?? []);
+    // Removed in 3.0 (now always on or gone): the 2.x feature flags; native-histograms became the
+    // scrape_native_histograms setting. exemplar-storage is still a feature flag in 3.x.
+    const REMOVED = [
+      'promql-at-modifier',
+      'promql-negative-offset',
+      'remote-write-receiver',
+      'new-service-discovery-manager',
+      'expand-external-labels',
+      'no-default-scrape-port',
+      'agent',
+      'native-histograms',
+      'auto-gomaxprocs',
+    ];
+    expect(features).toEqual(['exemplar-storage']);
+    for (const f of features) expect(REMOVED).not.toContain(f);
+    expect(command.some((c) => c.startsWith('--storage.tsdb.retention='))).toBe(false);
+    expect(merged.services.prometheus?.image).toMatch(/^prom\/prometheus:v3\./);
+  });
+
   it('When Grafana is started, then the admin password comes from the environment with admin only as default', () => {
     expect(merged.services.grafana?.environment).toMatchObject({
       GF_SECURITY_ADMIN_PASSWORD: '${GF_SECURITY_ADMIN_PASSWORD:-admin}',

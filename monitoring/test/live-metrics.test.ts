@@ -275,6 +275,35 @@ describe('The live scrape of the clustered service', () => {
   });
 });
 
+describe('The scrape Prometheus 3 performs', () => {
+  // Prometheus 3 fails a scrape whose Content-Type is missing or unknown (2.x guessed the text format), and
+  // asks for UTF-8 names with escaping=allow-utf-8. This is the Accept header Prometheus 3.x sends.
+  const PROMETHEUS_3_ACCEPT =
+    'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,' +
+    'text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1';
+
+  it.each([
+    ['Prometheus 3', PROMETHEUS_3_ACCEPT],
+    ['no preference', '*/*'],
+  ])(
+    'When %s asks for /metrics, then the answer has a Content-Type Prometheus 3 accepts',
+    async (_who, accept) => {
+      const response = await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`, {
+        headers: { accept },
+      });
+      expect(response.status).toBe(200);
+      const type = response.headers.get('content-type') ?? '';
+      expect(type).toMatch(
+        /^(application\/openmetrics-text; ?version=(1\.0\.0|0\.0\.1)|text\/plain; ?version=0\.0\.4)/,
+      );
+      const body = await response.text();
+      expect(body).toContain('# TYPE http_request_duration_seconds histogram');
+      if (type.startsWith('application/openmetrics-text'))
+        expect(body.trimEnd().endsWith('# EOF')).toBe(true);
+    },
+  );
+});
+
 describe('Every metric a Prometheus rule reads is in the live scrape', () => {
   it('When the rules are listed, then there are alerts and recording rules to check', () => {
     expect(ruleQueries.filter((q) => q.where.includes('› alert ')).length).toBeGreaterThan(10);
