@@ -159,7 +159,7 @@ function burnAlert(spec: SloSpec, slo: Slo, kind: 'page' | 'ticket'): AlertingRu
     for: policy.for,
     labels: { severity: policy.severity, slo: slo.name },
     annotations: {
-      summary: `${slo.title} SLO: error budget burning ${kind === 'page' ? 'fast' : 'steadily'} (${kind})`,
+      summary: `${slo.title} SLO: error budget burning ${kind === 'page' ? 'fast' : 'steadily'} (${kind}).`,
       description:
         `{{ $value | humanizePercentage }} ${slo.bad_events} over the long alert window. ` +
         `Objective ${objectivePercent} over ${spec.period} (error budget ${budgetPercent}); burn rate above ${windowsText}, ` +
