@@ -1,16 +1,18 @@
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubectl, kustomize, type Doc } from './lib/kubectl';
 import { validateWithModels } from './lib/models';
-import { FIXTURES, K8S, OVERLAYS } from './lib/paths';
+import { FIXTURES, K8S, OVERLAYS, VARIANTS_DIR } from './lib/paths';
 import {
   checkAll,
   checkApiVersions,
+  checkNetworkPolicies,
   checkProbes,
   checkSecurity,
   checkSelection,
   checkServiceEnv,
   checkShutdown,
+  checkWorkers,
   containerEnv,
 } from './lib/policy';
 import { promtoolCheckRules } from './lib/promtool';
@@ -25,8 +27,11 @@ const fixtures = readdirSync(FIXTURES, { withFileTypes: true })
   .filter((e) => e.isDirectory() && e.name !== 'compose')
   .map((e) => e.name)
   .sort();
+// Valid variants: an overlay with the optional components (k8s/test/variants/), checked like the overlays.
+const VARIANTS = readdirSync(VARIANTS_DIR).sort();
 const targets = [
   ...OVERLAYS.map((name) => ({ name, dir: join(K8S, 'overlays', name) })),
+  ...VARIANTS.map((name) => ({ name: `variants/${name}`, dir: join(VARIANTS_DIR, name) })),
   ...fixtures.map((name) => ({ name: `fixtures/${name}`, dir: join(FIXTURES, name) })),
 ];
 
@@ -182,6 +187,97 @@ describe('overlays/production', () => {
   });
 });
 
+describe('minimum versions', () => {
+  const readme = readFileSync(join(K8S, 'README.md'), 'utf8');
+  const text = (...parts: string[]) => readFileSync(join(K8S, ...parts), 'utf8');
+  type Pod = {
+    spec: { template: { spec: { containers: { lifecycle?: { preStop?: { sleep?: unknown } } }[] } } };
+  };
+
+  it('When a pod uses lifecycle.preStop.sleep, then k8s/README.md and the Deployment state Kubernetes >= 1.30', () => {
+    const usesSleep = OVERLAYS.some((o) =>
+      docs(o)
+        .filter((d) => d.kind === 'Deployment')
+        .some((d) =>
+          (d as unknown as Pod).spec.template.spec.containers.some((c) => c.lifecycle?.preStop?.sleep),
+        ),
+    );
+    expect(usesSleep).toBe(true);
+    expect(readme).toMatch(/\| Kubernetes \*\*1\.30\*\* +\| `lifecycle\.preStop\.sleep`/);
+    expect(text('base', 'deployment.yaml')).toMatch(/preStop\.sleep needs Kubernetes >= 1\.30/);
+  });
+
+  it('When a ServiceMonitor sets scrapeProtocols, then k8s/README.md and the ServiceMonitor state the operator version', () => {
+    const sm = one<{ spec: { scrapeProtocols?: string[] } }>('production', 'ServiceMonitor');
+    expect(sm.spec.scrapeProtocols?.length).toBeGreaterThan(0);
+    expect(readme).toMatch(
+      /\| prometheus-operator \*\*v0\.72\*\* +\| the ServiceMonitor's `scrapeProtocols`/,
+    );
+    expect(text('components', 'monitoring', 'servicemonitor.yaml')).toMatch(/prometheus-operator >= v0\.72/);
+  });
+});
+
+describe.each(VARIANTS)('variants/%s', (name) => {
+  const target = `variants/${name}`;
+
+  it('When it is validated (schemas, types, policy), then nothing fails', () => {
+    expect(docs(target).length).toBeGreaterThan(0);
+    expect(modelErrors.get(target)).toEqual([]);
+    expect(typeErrors.get(target)).toEqual([]);
+    expect(checkAll(docs(target), contract)).toEqual([]);
+  });
+});
+
+describe('optional components', () => {
+  type Policy = {
+    spec: { egress: { to: Record<string, unknown>[]; ports: { port: number; protocol: string }[] }[] };
+  };
+  const target = 'variants/production-optional';
+
+  it('When node-local-dns is added, then DNS may also go to the node-local cache on UDP and TCP 53', () => {
+    const np = one<Policy>(target, 'NetworkPolicy', 'price-service-node-local-dns');
+    expect(np.spec.egress).toEqual([
+      {
+        to: [{ ipBlock: { cidr: '169.254.20.10/32' } }],
+        ports: [
+          { port: 53, protocol: 'UDP' },
+          { port: 53, protocol: 'TCP' },
+        ],
+      },
+    ]);
+  });
+
+  it('When otlp-egress is added, then the OTLP ports are open to the collector and the service exports to it', () => {
+    const np = one<Policy>(target, 'NetworkPolicy', 'price-service-otlp');
+    expect(np.spec.egress[0]?.ports.map((p) => p.port)).toEqual([4317, 4318]);
+    const app = one<{ spec: { template: { spec: { containers: never[] } } } }>(
+      target,
+      'Deployment',
+      'price-service',
+    );
+    const { env } = containerEnv(
+      docs(target),
+      'price-service',
+      app.spec.template.spec.containers[0] as never,
+    );
+    expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toMatch(/^http:\/\/.+:4318$/);
+  });
+
+  it('When the production overlay alone sets an OTLP endpoint, then the egress check says the spans are dropped', () => {
+    const withEndpoint = docs('production').map((d) =>
+      d.kind === 'ConfigMap'
+        ? {
+            ...d,
+            data: { ...(d.data as object), OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector.monitoring:4318' },
+          }
+        : d,
+    );
+    expect(checkNetworkPolicies(withEndpoint)).toEqual([
+      'Deployment/price-service: egress: OTEL_EXPORTER_OTLP_ENDPOINT is set but no rule allows TCP 4318: every span is dropped (components/otlp-egress)',
+    ]);
+  });
+});
+
 describe('overlays/dev', () => {
   it('When rendered, then it runs its own Redis with nothing persisted and points REDIS_URL at it', () => {
     type Pod = {
@@ -287,6 +383,31 @@ const FIXTURES_EXPECTED: Record<
     accepted: ['models', 'types'],
   },
   insecure: { rejectedBy: 'policy', check: checkSecurity, error: /readOnlyRootFilesystem must be true/ },
+  'labels-include-selectors': {
+    rejectedBy: 'policy',
+    check: checkNetworkPolicies,
+    error: /egress: no rule allows DNS[\s\S]*peer .*app\.kubernetes\.io\/part-of=eth-usdt-price/,
+    accepted: ['models', 'types'],
+  },
+  'prometheus-peer-labels': {
+    rejectedBy: 'policy',
+    check: checkNetworkPolicies,
+    error: /ingress peer in namespace monitoring .*app\.kubernetes\.io\/part-of=eth-usdt-price/,
+    accepted: ['models', 'types'],
+  },
+  'redis-egress-port': {
+    rejectedBy: 'policy',
+    check: checkNetworkPolicies,
+    error:
+      /egress: no rule allows TCP 6380 to Redis \(REDIS_URL redis:6379 -> Service redis port 6379 -> pod port 6380\)/,
+    accepted: ['models', 'types'],
+  },
+  'workers-over-cpu': {
+    rejectedBy: 'policy',
+    check: (d) => checkWorkers(d, contract),
+    error: /WORKERS 4 exceeds the CPU request 1 \(rounded up: 1\)/,
+    accepted: ['models', 'types'],
+  },
   'bad-rule': {
     rejectedBy: 'promtool',
     error: /vector\(1|unclosed|parse error/,

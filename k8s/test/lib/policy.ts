@@ -408,6 +408,286 @@ export function checkSelection(docs: Doc[]): string[] {
   return problems;
 }
 
+/** A CPU quantity ("500m", "1", "1.5") in cores; NaN when it is not one. */
+export function cpuCores(quantity: string | undefined): number {
+  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(String(quantity ?? ''));
+  if (!m) return Number.NaN;
+  return Number(m[1]) / (m[2] === 'm' ? 1000 : 1);
+}
+
+/**
+ * WORKERS is set (its default is the CPU count the process sees: the node's, not the pod's share) and
+ * does not exceed the pod's CPU request rounded up: more HTTP workers than requested cores only compete
+ * for them (docs/deployment.md, "Scaling out"). WORKERS=0 runs one standalone process.
+ */
+export function checkWorkers(docs: Doc[], contract: ServiceContract): string[] {
+  const problems: string[] = [];
+  for (const w of ofKind<Workload>(docs, 'Deployment')) {
+    for (const c of w.spec.template.spec.containers.filter(isPriceService)) {
+      const q = (msg: string) => problems.push(`${ref(w)}: container ${c.name}: ${msg}`);
+      const { env } = containerEnv(docs, ns(w), c);
+      if (env.WORKERS === undefined) {
+        q('WORKERS is not set: the service would start one worker per CPU of the node, not of the pod');
+        continue;
+      }
+      let workers: number;
+      try {
+        workers = Math.max(1, contract.loadConfig(env).workers);
+      } catch {
+        continue; // checkServiceEnv reports it
+      }
+      const request = c.resources?.requests?.cpu;
+      const cores = cpuCores(request);
+      if (Number.isNaN(cores)) {
+        q(`CPU request ${request ?? '(none)'} is not a quantity WORKERS can be compared with`);
+        continue;
+      }
+      if (workers > Math.ceil(cores))
+        q(
+          `WORKERS ${env.WORKERS} exceeds the CPU request ${request} (rounded up: ${Math.ceil(cores)}): set WORKERS <= ceil(requests.cpu)`,
+        );
+    }
+  }
+  return problems;
+}
+
+/* NetworkPolicy rules. */
+interface IpBlock {
+  cidr: string;
+  except?: string[];
+}
+interface NetworkPolicyPeer {
+  podSelector?: LabelSelector;
+  namespaceSelector?: LabelSelector;
+  ipBlock?: IpBlock;
+}
+interface NetworkPolicyPort {
+  port?: string | number;
+  endPort?: number;
+  protocol?: string;
+}
+interface NetworkPolicyRule {
+  from?: NetworkPolicyPeer[];
+  to?: NetworkPolicyPeer[];
+  ports?: NetworkPolicyPort[];
+}
+interface NetworkPolicySpec {
+  podSelector: LabelSelector;
+  policyTypes?: string[];
+  ingress?: NetworkPolicyRule[];
+  egress?: NetworkPolicyRule[];
+}
+
+/** The cluster DNS peer every pod needs: CoreDNS / kube-dns, exactly as it is labelled in kube-system. */
+export const DNS_PEER = {
+  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+  podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+} as const;
+/** Ranges the exchanges' egress (TCP 443) must leave closed: private, link-local (cloud metadata). */
+export const PRIVATE_V4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16'];
+export const PRIVATE_V6 = ['fc00::/7', 'fe80::/10'];
+export const EXCHANGE_PORT = 443;
+const DEFAULT_REDIS_PORT = 6379;
+
+const sameLabels = (a: Labels | undefined, b: Labels) =>
+  JSON.stringify(Object.entries(a ?? {}).sort()) === JSON.stringify(Object.entries(b).sort());
+const exactly = (s: LabelSelector | undefined, labels: Labels) =>
+  !!s && (s.matchExpressions ?? []).length === 0 && sameLabels(s.matchLabels, labels);
+const showLabels = (s: LabelSelector | undefined) =>
+  `{${Object.entries(s?.matchLabels ?? {})
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ')}}`;
+const showPeer = (p: NetworkPolicyPeer) =>
+  p.ipBlock
+    ? `ipBlock ${p.ipBlock.cidr}`
+    : [
+        p.namespaceSelector && `namespaceSelector ${showLabels(p.namespaceSelector)}`,
+        p.podSelector && `podSelector ${showLabels(p.podSelector)}`,
+      ]
+        .filter(Boolean)
+        .join(' + ');
+
+/** Whether a rule's ports let this protocol and port through (no ports: every port). */
+function allowsPort(rule: NetworkPolicyRule, protocol: string, port: number, name?: string): boolean {
+  if (!rule.ports || rule.ports.length === 0) return true;
+  return rule.ports.some(
+    (p) =>
+      (p.protocol ?? 'TCP') === protocol &&
+      (p.port === undefined ||
+        p.port === port ||
+        (name !== undefined && p.port === name) ||
+        (typeof p.port === 'number' && p.endPort !== undefined && p.port <= port && port <= p.endPort)),
+  );
+}
+
+/**
+ * The port the service's pods must reach Redis on: from REDIS_URL (default 6379) and, when its host is a
+ * Service of the namespace, that Service's targetPort resolved to the Redis pods' container port
+ * (NetworkPolicies see the pod's port, after the Service's translation). REDIS_URL from a Secret outside
+ * the manifests (production): the default port.
+ */
+function redisTarget(
+  docs: Doc[],
+  namespace: string,
+  env: Record<string, string>,
+): { port: number; name?: string; pods?: Workload[]; why: string } {
+  const text = env.REDIS_URL;
+  if (text === undefined)
+    return { port: DEFAULT_REDIS_PORT, why: 'REDIS_URL not in the manifests: the default Redis port' };
+  const url = new URL(text);
+  const port = url.port ? Number(url.port) : DEFAULT_REDIS_PORT;
+  const host = url.hostname.split('.')[0];
+  const service = ofKind(docs, 'Service').find((s) => ns(s) === namespace && s.metadata.name === host);
+  if (!service) return { port, why: `REDIS_URL ${url.host}` };
+  const sp = spec<{
+    selector?: Labels;
+    ports?: { name?: string; port: number; targetPort?: string | number }[];
+  }>(service);
+  const pods = ofKind<Workload>(docs, 'Deployment').filter(
+    (w) => ns(w) === namespace && sp.selector && selects({ matchLabels: sp.selector }, podLabels(w)),
+  );
+  const servicePort = (sp.ports ?? []).find((p) => p.port === port);
+  const target = servicePort?.targetPort ?? port;
+  const containerPort = pods
+    .flatMap((w) => w.spec.template.spec.containers.flatMap((c) => c.ports ?? []))
+    .find((p) => p.name === target || p.containerPort === target);
+  return {
+    port: containerPort?.containerPort ?? (typeof target === 'number' ? target : port),
+    name: containerPort?.name,
+    pods,
+    why: `REDIS_URL ${url.host} -> Service ${host} port ${port} -> pod port ${containerPort?.containerPort ?? target}`,
+  };
+}
+
+/**
+ * The service's egress, as the union of every NetworkPolicy that selects its pods: cluster DNS (UDP and
+ * TCP 53 to kube-dns in kube-system, with exactly those selectors), Redis on the port REDIS_URL names, and
+ * TCP 443 to the public internet, IPv4 and IPv6, private and link-local ranges excepted. And on every
+ * NetworkPolicy, no peer of a cross-namespace rule (one with a namespaceSelector) may carry a label of this
+ * namespace's own pods: that is what kustomize's `labels` with `includeSelectors: true` writes into peer
+ * selectors, and such a peer matches no pod in the other namespace (DNS or scrapes blocked).
+ */
+export function checkNetworkPolicies(docs: Doc[]): string[] {
+  const problems: string[] = [];
+  const policies = ofKind(docs, 'NetworkPolicy');
+  for (const w of ofKind<Workload>(docs, 'Deployment')) {
+    const c = w.spec.template.spec.containers.find(isPriceService);
+    if (!c) continue;
+    const p = (msg: string) => problems.push(`${ref(w)}: egress: ${msg}`);
+    const mine = policies
+      .filter((np) => ns(np) === ns(w) && selects(spec<NetworkPolicySpec>(np).podSelector, podLabels(w)))
+      .map((np) => spec<NetworkPolicySpec>(np))
+      .filter((sp) => (sp.policyTypes ?? []).includes('Egress') || sp.egress !== undefined);
+    if (mine.length === 0) {
+      p('no NetworkPolicy restricts it (every destination is open)');
+      continue;
+    }
+    const rules = mine.flatMap((sp) => sp.egress ?? []);
+
+    const dnsRules = rules.filter((r) =>
+      (r.to ?? []).some(
+        (peer) =>
+          exactly(peer.namespaceSelector, DNS_PEER.namespaceSelector.matchLabels) &&
+          exactly(peer.podSelector, DNS_PEER.podSelector.matchLabels),
+      ),
+    );
+    const missing = ['UDP', 'TCP'].filter((proto) => !dnsRules.some((r) => allowsPort(r, proto, 53)));
+    if (missing.length > 0) {
+      const seen = rules
+        .filter((r) => r.to && (allowsPort(r, 'UDP', 53) || allowsPort(r, 'TCP', 53)))
+        .flatMap((r) => r.to ?? [])
+        .map(showPeer);
+      p(
+        `no rule allows DNS (${missing.join(' and ')} 53) to namespaceSelector ${showLabels(DNS_PEER.namespaceSelector)} + podSelector exactly ${showLabels(DNS_PEER.podSelector)}; port-53 peers: ${seen.length ? seen.join('; ') : 'none'}`,
+      );
+    }
+
+    const { env } = containerEnv(docs, ns(w), c);
+    let redis;
+    try {
+      redis = redisTarget(docs, ns(w), env);
+    } catch (error) {
+      p(`REDIS_URL is not a URL: ${(error as Error).message}`);
+    }
+    if (redis) {
+      const target = redis;
+      const reaches = (peer: NetworkPolicyPeer) =>
+        !!peer.ipBlock ||
+        (!peer.namespaceSelector && (target.pods ?? []).some((r) => selects(peer.podSelector, podLabels(r))));
+      if (
+        !rules.some(
+          (r) => allowsPort(r, 'TCP', target.port, target.name) && (r.to === undefined || r.to.some(reaches)),
+        )
+      )
+        p(`no rule allows TCP ${target.port} to Redis (${target.why})`);
+    }
+
+    for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) {
+      if (!env[name]) continue;
+      let port: number;
+      try {
+        const url = new URL(env[name] as string);
+        port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+      } catch {
+        continue; // not a URL: the exporter reports it
+      }
+      if (!rules.some((r) => allowsPort(r, 'TCP', port)))
+        p(`${name} is set but no rule allows TCP ${port}: every span is dropped (components/otlp-egress)`);
+    }
+
+    const https = rules.filter((r) => allowsPort(r, 'TCP', EXCHANGE_PORT));
+    const open = https.some((r) => r.to === undefined || r.to.length === 0);
+    const blocks = https.flatMap((r) => r.to ?? []).flatMap((peer) => (peer.ipBlock ? [peer.ipBlock] : []));
+    for (const [family, all, closed] of [
+      ['IPv4', '0.0.0.0/0', PRIVATE_V4],
+      ['IPv6', '::/0', PRIVATE_V6],
+    ] as const) {
+      if (open) break;
+      const block = blocks.find((b) => b.cidr === all);
+      if (!block) {
+        p(
+          `TCP ${EXCHANGE_PORT} to the exchanges is not open over ${family}: add an ipBlock ${all} (except ${closed.join(', ')})`,
+        );
+        continue;
+      }
+      const left = closed.filter((cidr) => !(block.except ?? []).includes(cidr));
+      if (left.length > 0) p(`the ${all} ipBlock for TCP ${EXCHANGE_PORT} must except ${left.join(', ')}`);
+    }
+  }
+
+  for (const np of policies) {
+    const own = new Set(
+      ofKind<Workload>(docs, 'Deployment')
+        .filter((w) => ns(w) === ns(np))
+        .flatMap((w) => Object.entries(podLabels(w)).map(([k, v]) => `${k}=${v}`)),
+    );
+    const sp = spec<NetworkPolicySpec>(np);
+    for (const [direction, rules] of [
+      ['ingress', sp.ingress ?? []],
+      ['egress', sp.egress ?? []],
+    ] as const)
+      for (const rule of rules)
+        for (const peer of (direction === 'ingress' ? rule.from : rule.to) ?? []) {
+          if (!peer.namespaceSelector) continue;
+          const carried = [
+            ...Object.entries(peer.podSelector?.matchLabels ?? {}),
+            ...Object.entries(peer.namespaceSelector.matchLabels ?? {}),
+          ]
+            .map(([k, v]) => `${k}=${v}`)
+            .filter((label) => own.has(label));
+          if (carried.length > 0) {
+            const where =
+              peer.namespaceSelector.matchLabels?.['kubernetes.io/metadata.name'] ??
+              showLabels(peer.namespaceSelector);
+            problems.push(
+              `${ref(np)}: ${direction} peer in namespace ${where} (${showPeer(peer)}) carries this app's own label ${carried.join(', ')}: it matches no pod there (kustomize labels with includeSelectors: true?)`,
+            );
+          }
+        }
+  }
+  return problems;
+}
+
 export function checkAll(docs: Doc[], contract: ServiceContract): string[] {
   return [
     ...checkApiVersions(docs),
@@ -416,5 +696,7 @@ export function checkAll(docs: Doc[], contract: ServiceContract): string[] {
     ...checkServiceEnv(docs, contract),
     ...checkShutdown(docs, contract),
     ...checkSelection(docs),
+    ...checkWorkers(docs, contract),
+    ...checkNetworkPolicies(docs),
   ];
 }
