@@ -20,7 +20,7 @@ BUILD_STAMP := dist/.build-stamp
 TS_FILES := $(shell find service/src mock-exchange/src scripts loadtest/src monitoring/slo -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json
 
 .PHONY: help install build run dev test test-unit test-load test-load-full lint format clean node bench \
-	monitoring-up monitoring-down monitoring-test up down dev-up k8s-render
+	monitoring-up monitoring-down monitoring-test up down dev-up k8s-render test-chaos
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -84,6 +84,9 @@ test-load: $(BUILD_STAMP) $(LOADTEST_STAMP) ## the CI load gate: smoke + steady 
 
 test-load-full: $(BUILD_STAMP) $(LOADTEST_STAMP) ## every load scenario: smoke, steady, spike, degraded upstream, cold start, soak (about 15 min)
 	node dist/loadtest/src/run.js --suite full
+
+test-chaos: $(BUILD_STAMP) ## the chaos suite: two replicas, Redis and the mock exchange under load, one fault at a time (about 5 min; needs redis-server, prometheus)
+	node dist/scripts/chaos/run.js
 
 OVERLAY ?= production
 

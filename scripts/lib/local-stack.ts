@@ -4,12 +4,18 @@
  * production configuration (cluster, Redis L2, metrics, tracing SDK). Everything listens on 127.0.0.1.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { freePort } from './free-port';
 
-export const REPO_ROOT = path.resolve(__dirname, '../../..');
+/** The checkout this file is in, whether it runs compiled (dist/scripts/lib) or from source (tests). */
+export const REPO_ROOT = (() => {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'Makefile'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no Makefile above ${__dirname}`);
+  }
+})();
 const children: ChildProcess[] = [];
 
 /** Exits with 2 and a hint when a required program is not installed. */
