@@ -1,10 +1,5 @@
 import { Redis } from 'ioredis';
-import {
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-  type RateLimiterAbstract,
-} from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { ClientRateLimiter, RateLimitDecision } from '../../application/ports';
 
 export interface ClientRateLimiterOptions {
@@ -21,10 +16,7 @@ export interface ClientRateLimiterOptions {
  */
 export function createClientRateLimiter(options: ClientRateLimiterOptions): ClientRateLimiter {
   let client: Redis | undefined;
-  let limiter: RateLimiterAbstract;
-  if (options.redis === undefined) {
-    limiter = new RateLimiterMemory({ points: options.requests, duration: options.windowSeconds });
-  } else {
+  if (options.redis !== undefined) {
     client = new Redis(options.redis.url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -34,28 +26,36 @@ export function createClientRateLimiter(options: ClientRateLimiterOptions): Clie
     });
     // Failures surface as `unavailable` decisions (and their metric); ioredis repeats this on every retry.
     client.on('error', () => undefined);
-    limiter = new RateLimiterRedis({
-      storeClient: client,
-      keyPrefix: `${options.redis.keyPrefix}ratelimit`,
-      points: options.requests,
-      duration: options.windowSeconds,
-      // Not connected: answer at once instead of waiting for a command timeout on every request.
-      rejectIfRedisNotReady: true,
-      // A client over its budget is refused from memory for the rest of the window, without asking Redis:
-      // an abusive client costs no Redis round trips.
-      inMemoryBlockOnConsumed: options.requests + 1,
-    });
   }
+  // Loaded only when the limiter is on: the package loads every store it supports, ~10 MB of RSS per worker
+  // that a service with the limiter off (the default) would carry for nothing.
+  const loaded = import('rate-limiter-flexible').then((flexible) => {
+    const limiter: RateLimiterAbstract =
+      client === undefined
+        ? new flexible.RateLimiterMemory({ points: options.requests, duration: options.windowSeconds })
+        : new flexible.RateLimiterRedis({
+            storeClient: client,
+            keyPrefix: `${options.redis?.keyPrefix}ratelimit`,
+            points: options.requests,
+            duration: options.windowSeconds,
+            // Not connected: answer at once instead of waiting for a command timeout on every request.
+            rejectIfRedisNotReady: true,
+            // A client over its budget is refused from memory for the rest of the window, without asking
+            // Redis: an abusive client costs no Redis round trips.
+            inMemoryBlockOnConsumed: options.requests + 1,
+          });
+    return { limiter, Refusal: flexible.RateLimiterRes };
+  });
 
   return {
     async consume(key): Promise<RateLimitDecision> {
+      const { limiter, Refusal } = await loaded;
       try {
         const res = await limiter.consume(key);
         return { kind: 'allowed', remaining: res.remainingPoints, resetMs: res.msBeforeNext };
       } catch (outcome) {
-        if (outcome instanceof RateLimiterRes) {
+        if (outcome instanceof Refusal)
           return { kind: 'limited', remaining: 0, resetMs: outcome.msBeforeNext };
-        }
         return { kind: 'unavailable' };
       }
     },
