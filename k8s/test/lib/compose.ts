@@ -141,11 +141,62 @@ export function checkComposeService(
     p(
       `stop_grace_period ${service.stop_grace_period ?? '10s (default)'} is shorter than the ${needed} ms shutdown`,
     );
+  // stop_grace_period is a fixed duration: a shutdown setting taken from the host's environment could
+  // outgrow it, and docker stop would SIGKILL the service mid-drain. The file must fix the value it allows.
+  for (const name of SHUTDOWN_SETTINGS) {
+    const raw = service.environment?.[name];
+    if (raw !== undefined && String(raw).includes('${'))
+      p(
+        `environment ${name} is taken from the host environment (${String(raw)}) but stop_grace_period ${service.stop_grace_period ?? '10s (default)'} is fixed: set a fixed value in the file`,
+      );
+  }
   const test = service.healthcheck?.test;
   if (test !== undefined) {
-    const text = Array.isArray(test) ? test.join(' ') : test;
-    const path = /https?:\/\/[^/]+(\/[^`'"\s)]*)/.exec(interpolate(text))?.[1];
+    const path = healthcheckUrl(test)?.path;
     if (path !== contract.livenessPath) p(`healthcheck probes ${path}, not ${contract.livenessPath}`);
+    problems.push(...checkHealthcheckCommand(test, SERVICE_IMAGE_BINARIES, where));
   }
   return problems;
+}
+
+/** The settings that decide how long the service takes to exit after SIGTERM (worstCaseShutdownMs). */
+export const SHUTDOWN_SETTINGS = ['SHUTDOWN_TIMEOUT_MS', 'DRAIN_DELAY_MS'] as const;
+
+/**
+ * Executables a healthcheck may run in the service's images (Dockerfile, Dockerfile.dev: both
+ * node:24-bookworm-slim, which has node and no curl or wget).
+ */
+export const SERVICE_IMAGE_BINARIES = ['node'] as const;
+
+/** The executable a healthcheck test runs: CMD's first argument, or the first word of a shell command. */
+export function healthcheckCommand(test: string[] | string): string | undefined {
+  if (typeof test === 'string') return test.trim().split(/\s+/)[0];
+  const [kind, ...rest] = test;
+  if (kind === 'CMD') return rest[0];
+  if (kind === 'CMD-SHELL') return rest.join(' ').trim().split(/\s+/)[0];
+  return undefined; // NONE
+}
+
+/** The healthcheck runs an executable the image has (a curl healthcheck fails forever on a node image). */
+export function checkHealthcheckCommand(
+  test: string[] | string,
+  allowed: readonly string[],
+  where: string,
+): string[] {
+  const command = healthcheckCommand(test);
+  return command !== undefined && allowed.includes(command)
+    ? []
+    : [
+        `${where}: healthcheck runs ${command ?? 'nothing'}, which is not in the image (it has ${allowed.join(', ')}): use node -e "fetch(…)"`,
+      ];
+}
+
+/**
+ * The address a healthcheck fetches (compose interpolation applied), if it names one: the authority as
+ * written (it may hold an expression such as `${process.env.PORT || 8000}`) and the path.
+ */
+export function healthcheckUrl(test: string[] | string): { authority: string; path: string } | undefined {
+  const text = interpolate(Array.isArray(test) ? test.join(' ') : test);
+  const m = /https?:\/\/([^/]+)(\/[^`'"\s)]*)/.exec(text);
+  return m ? { authority: m[1] as string, path: m[2] as string } : undefined;
 }
