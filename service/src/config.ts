@@ -81,6 +81,21 @@ export interface Config {
   };
   /** Origins allowed to read responses in a browser (CORS): undefined = none, '*' = any, or a list. */
   readonly corsAllowOrigins: '*' | readonly string[] | undefined;
+  /** The server-sent events stream of price changes (GET /api/v1/prices/{pair}/stream). */
+  readonly stream: {
+    /** Open streams one worker holds; more are answered 503 (MAX_CONNECTIONS_PER_WORKER caps them too). */
+    readonly maxSubscribersPerWorker: number;
+    /** Open streams one client (as identified for the rate limit) may hold per worker; more are answered 429. */
+    readonly maxSubscribersPerClient: number;
+    /** A comment line this often keeps proxies from closing an idle stream. */
+    readonly heartbeatMs: number;
+    /** A stream is closed after this long; the client reconnects with Last-Event-ID (spreads load on deploys). */
+    readonly maxLifetimeMs: number;
+    /** The `retry:` advice sent to clients: how long to wait before reconnecting. */
+    readonly retryMs: number;
+    /** A subscriber whose unsent bytes exceed this is dropped (it does not read), not buffered without limit. */
+    readonly maxBufferedBytes: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -146,6 +161,12 @@ const envSchema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400, 60),
   TRUSTED_PROXY_HOPS: int(0, 10, 0),
   CORS_ALLOW_ORIGINS: z.string().trim().optional(),
+  STREAM_MAX_SUBSCRIBERS_PER_WORKER: int(1, 1_000_000, 8000),
+  STREAM_MAX_SUBSCRIBERS_PER_CLIENT: int(1, 100_000, 20),
+  STREAM_HEARTBEAT_MS: int(1000, 300_000, 15_000),
+  STREAM_MAX_LIFETIME_MS: int(10_000, 86_400_000, 3_600_000),
+  STREAM_RETRY_MS: int(100, 60_000, 2000),
+  STREAM_MAX_BUFFERED_BYTES: int(4096, 16_777_216, 65_536),
   ...Object.fromEntries(EXCHANGES.map((name) => [sourceUrlVariable(name), url])),
 });
 
@@ -235,6 +256,16 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   if (e.PORT !== 0 && e.PORT === e.METRICS_PORT) problems.push('METRICS_PORT: must differ from PORT');
+  if (e.STREAM_MAX_SUBSCRIBERS_PER_CLIENT > e.STREAM_MAX_SUBSCRIBERS_PER_WORKER) {
+    problems.push(
+      `STREAM_MAX_SUBSCRIBERS_PER_CLIENT: ${e.STREAM_MAX_SUBSCRIBERS_PER_CLIENT} is more than STREAM_MAX_SUBSCRIBERS_PER_WORKER (${e.STREAM_MAX_SUBSCRIBERS_PER_WORKER})`,
+    );
+  }
+  if (e.STREAM_HEARTBEAT_MS >= e.STREAM_MAX_LIFETIME_MS) {
+    problems.push(
+      `STREAM_HEARTBEAT_MS: ${e.STREAM_HEARTBEAT_MS} must be shorter than STREAM_MAX_LIFETIME_MS (${e.STREAM_MAX_LIFETIME_MS})`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return deepFreeze({
@@ -282,6 +313,14 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
       trustedProxyHops: e.TRUSTED_PROXY_HOPS,
     },
     corsAllowOrigins,
+    stream: {
+      maxSubscribersPerWorker: e.STREAM_MAX_SUBSCRIBERS_PER_WORKER,
+      maxSubscribersPerClient: e.STREAM_MAX_SUBSCRIBERS_PER_CLIENT,
+      heartbeatMs: e.STREAM_HEARTBEAT_MS,
+      maxLifetimeMs: e.STREAM_MAX_LIFETIME_MS,
+      retryMs: e.STREAM_RETRY_MS,
+      maxBufferedBytes: e.STREAM_MAX_BUFFERED_BYTES,
+    },
   });
 }
 

@@ -57,6 +57,14 @@ describe('loadConfig: defaults', () => {
       },
       rateLimit: { requests: 0, windowSeconds: 60, trustedProxyHops: 0 },
       corsAllowOrigins: undefined,
+      stream: {
+        maxSubscribersPerWorker: 8000,
+        maxSubscribersPerClient: 20,
+        heartbeatMs: 15_000,
+        maxLifetimeMs: 3_600_000,
+        retryMs: 2000,
+        maxBufferedBytes: 65_536,
+      },
     });
   });
 
@@ -450,6 +458,53 @@ describe('loadConfig: abuse limits, rate limit and CORS', () => {
     ]);
     expect(problemsOf({ CORS_ALLOW_ORIGINS: '*,https://a.example' })).toEqual([
       'CORS_ALLOW_ORIGINS: "*" cannot be combined with origins',
+    ]);
+  });
+});
+
+describe('loadConfig: the price stream', () => {
+  test('When the stream settings are given, then they are taken as given', () => {
+    expect(
+      loadConfig({
+        STREAM_MAX_SUBSCRIBERS_PER_WORKER: '100',
+        STREAM_MAX_SUBSCRIBERS_PER_CLIENT: '5',
+        STREAM_HEARTBEAT_MS: '2000',
+        STREAM_MAX_LIFETIME_MS: '60000',
+        STREAM_RETRY_MS: '500',
+        STREAM_MAX_BUFFERED_BYTES: '8192',
+      }).stream,
+    ).toStrictEqual({
+      maxSubscribersPerWorker: 100,
+      maxSubscribersPerClient: 5,
+      heartbeatMs: 2000,
+      maxLifetimeMs: 60_000,
+      retryMs: 500,
+      maxBufferedBytes: 8192,
+    });
+  });
+
+  test('When stream settings are out of range or disagree, then every problem is reported', () => {
+    expect(
+      problemsOf({
+        STREAM_MAX_SUBSCRIBERS_PER_WORKER: '0',
+        STREAM_HEARTBEAT_MS: '10',
+        STREAM_MAX_BUFFERED_BYTES: 'lots',
+      }),
+    ).toEqual([
+      expect.stringMatching(/^STREAM_MAX_SUBSCRIBERS_PER_WORKER: /),
+      expect.stringMatching(/^STREAM_HEARTBEAT_MS: /),
+      expect.stringMatching(/^STREAM_MAX_BUFFERED_BYTES: /),
+    ]);
+    expect(
+      problemsOf({
+        STREAM_MAX_SUBSCRIBERS_PER_WORKER: '10',
+        STREAM_MAX_SUBSCRIBERS_PER_CLIENT: '11',
+        STREAM_HEARTBEAT_MS: '60000',
+        STREAM_MAX_LIFETIME_MS: '60000',
+      }),
+    ).toEqual([
+      'STREAM_MAX_SUBSCRIBERS_PER_CLIENT: 11 is more than STREAM_MAX_SUBSCRIBERS_PER_WORKER (10)',
+      'STREAM_HEARTBEAT_MS: 60000 must be shorter than STREAM_MAX_LIFETIME_MS (60000)',
     ]);
   });
 });
