@@ -18,9 +18,10 @@ export interface HttpServer {
   /** The connection cap applied: the configured one, or less if the file descriptor limit is lower. */
   readonly connectionCap: number;
   /**
-   * Stop accepting, give idle keep-alive connections the grace, let in-flight requests finish, destroy what
-   * is left at the deadline. The listener must already answer every request with `Connection: close` (the
-   * caller's draining flag), so each busy connection ends by itself once its response is written.
+   * Stop accepting, give each idle keep-alive connection the grace (from drain() or from when it went idle,
+   * whichever is later), let in-flight responses finish and be sent in full, destroy what is left at the
+   * deadline. The listener must already answer every request with `Connection: close` (the caller's draining
+   * flag), so each busy connection ends by itself once its response is written.
    */
   drain(options: DrainOptions): Promise<'drained' | 'deadline'>;
 }
@@ -68,6 +69,20 @@ export function effectiveConnectionCap(configured: number, fileLimit = openFileL
   return Math.max(1, Math.min(configured, fileLimit - RESERVED_FDS));
 }
 
+interface ConnectionState {
+  /** Requests received and not yet answered in full (pipelined ones included). */
+  inFlight: number;
+  /** When the last response was sent in full, or the connection was accepted. */
+  idleSince: number;
+  /** socket.bytesRead then: more since means a next request has begun to arrive. */
+  bytesReadWhenIdle: number;
+}
+
+/** Nothing being answered or still being written, and not a byte received since the last response. */
+function isIdle(socket: Socket, state: ConnectionState): boolean {
+  return state.inFlight === 0 && socket.writableLength === 0 && socket.bytesRead === state.bytesReadWhenIdle;
+}
+
 /** The API server: listen, and drain on shutdown without dropping requests on keep-alive connections. */
 export async function startHttpServer(options: {
   host: string;
@@ -107,16 +122,30 @@ export async function startHttpServer(options: {
   // which offers it to the next worker, and round and round while every worker is full. Closing it here
   // frees the descriptor at once.
   const cap = effectiveConnectionCap(limits.maxConnections);
-  // Per connection, not per request: what drain() needs to reach the responses already under way.
-  const sockets = new Set<Socket>();
+  // Per connection, not per request: what drain() needs to tell a connection that is idle (nothing being
+  // answered or still being sent, nothing more received) from one that is not.
+  const connections = new Map<Socket, ConnectionState>();
   server.on('connection', (socket: Socket) => {
-    if (sockets.size >= cap) {
+    if (connections.size >= cap) {
       socket.destroy();
       options.onConnectionDropped?.();
       return;
     }
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    connections.set(socket, { inFlight: 0, idleSince: Date.now(), bytesReadWhenIdle: 0 });
+    socket.once('close', () => connections.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const state = connections.get(req.socket as Socket);
+    if (state === undefined) return;
+    state.inFlight++;
+    // 'close' comes after 'finish', i.e. once the last byte has been handed to the kernel (or the socket
+    // died): a response ended but still being sent to a slow reader is in flight until then.
+    res.once('close', () => {
+      state.inFlight--;
+      if (state.inFlight > 0) return;
+      state.idleSince = Date.now();
+      state.bytesReadWhenIdle = req.socket.bytesRead;
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -125,32 +154,37 @@ export async function startHttpServer(options: {
   return {
     server,
     port: (server.address() as AddressInfo).port,
-    openConnections: () => sockets.size,
+    openConnections: () => connections.size,
     connectionCap: cap,
     drain({ timeoutMs, idleGraceMs }) {
-      // A response begun before draining would still keep its connection alive, and closing that connection
-      // later would race the client's next request on it. (_httpMessage is the response a socket is writing.)
-      for (const socket of sockets) {
-        const response = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
-        if (response && !response.headersSent) response.shouldKeepAlive = false;
-      }
+      // From now on a connection that goes idle after a keep-alive response is closed once it has been idle
+      // for the grace, by Node's own keep-alive timer (cleared when a request arrives; that request is then
+      // answered with `Connection: close` by the caller's draining flag). Nothing already under way is
+      // changed: a response in flight, or pipelined behind it, finishes as it began.
+      server.keepAliveTimeout = Math.max(1, idleGraceMs);
+      server.keepAliveTimeoutBuffer = 0;
       return new Promise((resolve) => {
-        let sweep: NodeJS.Timeout | undefined;
-        // An idle connection has not been told `Connection: close` yet. Its client gets the grace to send one
-        // more request, answered with it; only a client idle for all of the grace can still race the close.
+        // Connections idle since before draining still carry the old, long keep-alive timer: close them
+        // once they have been idle for the whole grace, so their clients had all of it to send something.
         const grace = setTimeout(() => {
-          server.closeIdleConnections();
-          // Whatever the loop above could not reach (a pipelined response) ends idle too.
-          sweep = setInterval(() => server.closeIdleConnections(), 100);
+          const now = Date.now();
+          for (const [socket, state] of connections) {
+            if (isIdle(socket, state) && now - state.idleSince >= idleGraceMs) socket.destroy();
+          }
         }, idleGraceMs);
         const deadline = setTimeout(() => {
-          server.closeAllConnections();
+          for (const socket of connections.keys()) socket.destroy();
           done('deadline');
         }, timeoutMs);
+        let finished = false;
         function done(outcome: 'drained' | 'deadline') {
+          if (finished) return;
+          finished = true;
           clearTimeout(grace);
           clearTimeout(deadline);
-          clearInterval(sweep);
+          // http.Server's close, now that no connection is left, only to stop its connections-checking
+          // interval (the listener is closed already, so its callback gets ERR_SERVER_NOT_RUNNING).
+          server.close(() => undefined);
           resolve(outcome);
         }
         // net.Server's close, not http.Server's: that one also destroys every idle keep-alive connection at

@@ -15,7 +15,7 @@ const CLIENTS = 50;
 const LOAD_BEFORE_SIGTERM_MS = 1000;
 const SHUTDOWN_TIMEOUT_MS = 5000;
 /** The primary relays SIGTERM to the workers over IPC: a request sent before they hear it is fair game. */
-const RELAY_MS = 200;
+const RELAY_MS = 500;
 
 interface Run {
   exitCode: number | null;
