@@ -22,6 +22,11 @@ export const KNOWN_METRICS: readonly string[] = [
   'price_age_seconds',
   'redis_errors_total',
   'redis_connection_up',
+  // Price streams (server-sent events)
+  'price_stream_subscribers',
+  'price_stream_events_sent_total',
+  'price_stream_subscribers_dropped_total',
+  'price_stream_fanout_seconds',
   // Upstream exchanges
   'upstream_request_duration_seconds',
   'upstream_requests_total',

@@ -15,7 +15,7 @@ export async function runStandalone(config: Config): Promise<void> {
     metrics,
     logger,
     shared,
-    publish: (snapshot) => http.reader.accept(snapshot),
+    publish: (snapshot) => http.accept(snapshot),
   });
   const metricsServer = await startMetricsServer({
     host: config.host,
@@ -50,6 +50,8 @@ export async function runStandalone(config: Config): Promise<void> {
     deadline.unref();
     // Readiness already answers 503; keep serving until the load balancer has noticed.
     if (config.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
+    // Streams never end by themselves: they are ended as the listener closes (see worker.ts).
+    http.stream.close();
     const [outcome] = await Promise.all([
       server.drain({
         timeoutMs: config.shutdownTimeoutMs - config.drainDelayMs,

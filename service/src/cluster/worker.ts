@@ -18,7 +18,7 @@ export async function runWorker(config: Config): Promise<void> {
   // Nothing in here may throw out of the handler: an IPC message must never take the worker down.
   process.on('message', (message: unknown) => {
     if (!isPrimaryMessage(message)) return;
-    if (message.type === 'snapshot') http.reader.accept(message.snapshot);
+    if (message.type === 'snapshot') http.accept(message.snapshot);
     else if (message.type === 'metrics-request') {
       metrics.registry.getMetricsAsJSON().then(
         (json) => {
@@ -41,6 +41,10 @@ export async function runWorker(config: Config): Promise<void> {
     logger.info('worker draining', { reason, drainDelayMs: config.drainDelayMs });
     // Readiness already answers 503; keep serving until the load balancer has noticed.
     if (config.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
+    // Streams never end by themselves: they are ended as the listener closes (after the drain delay, while
+    // readiness has been 503), so their clients reconnect to a replica that stays.
+    const streams = http.stream.close();
+    if (streams > 0) logger.info('price streams ended for the drain', { streams });
     const outcome = await server?.drain({
       timeoutMs: config.shutdownTimeoutMs - config.drainDelayMs,
       idleGraceMs: config.drainIdleGraceMs,

@@ -6,6 +6,8 @@ import { createMemoryCache } from '../infrastructure/cache/memory-cache';
 import { createClientRateLimiter } from '../infrastructure/rate-limit/client-rate-limiter';
 import { createApp, createRequestListener } from '../presentation/app';
 import { createPriceHandler } from '../presentation/price-route';
+import { createPriceStream, type PriceStream } from '../presentation/price-stream';
+import type { PriceSnapshot } from '../application/price-snapshot';
 import { createRateLimit } from '../presentation/rate-limit';
 import { createRequestGuard, type RequestGuard } from '../presentation/request-guard';
 import { createRequestTracer, rawHeader } from '../presentation/request-tracing';
@@ -15,6 +17,9 @@ import type { Metrics } from '../shared/metrics';
 
 export interface HttpParts {
   readonly reader: PriceReader;
+  readonly stream: PriceStream;
+  /** A snapshot from the primary (IPC) or the local refresher: into L1, and to the stream's subscribers. */
+  accept(snapshot: PriceSnapshot): void;
   readonly listener: RequestListener;
   /** What startHttpServer needs besides the listener: limits and the protocol-level error answers. */
   readonly server: {
@@ -53,6 +58,16 @@ export function buildHttp(
     countServed: (pair) => deps.metrics.priceServedCounter(pair),
     common,
   });
+  const stream = createPriceStream({
+    settings: config.stream,
+    reader,
+    priceHandler,
+    trustedProxyHops: config.rateLimit.trustedProxyHops,
+    common,
+    retryAfterSeconds: Math.max(1, Math.ceil(config.stream.retryMs / 1000)),
+    metrics: deps.metrics,
+    logger: deps.logger,
+  });
   const guard = createRequestGuard({
     maxBodyBytes: config.limits.maxBodyBytes,
     common,
@@ -75,6 +90,7 @@ export function buildHttp(
         });
   const appDeps = {
     priceHandler,
+    stream,
     reader,
     freshness,
     pairs: config.pairs,
@@ -101,6 +117,12 @@ export function buildHttp(
   const app = createApp(appDeps);
   return {
     reader,
+    stream,
+    accept(snapshot) {
+      reader.accept(snapshot);
+      // Only what L1 now holds: an older snapshot arriving late (IPC and L2 race) is not news.
+      if (reader.peek(snapshot.pair) === snapshot) stream.publish(snapshot);
+    },
     listener: createRequestListener(app, appDeps),
     server: {
       limits: {
@@ -113,6 +135,7 @@ export function buildHttp(
       onConnectionDropped: () => deps.metrics.connectionDropped(),
     },
     async close() {
+      stream.close();
       l1.close();
       await limiter?.close();
     },

@@ -8,6 +8,8 @@ import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import openapi from '../../openapi.json';
 import { PRICE_ROUTE, type PriceHandler } from './price-route';
+import type { PriceStream } from './price-stream';
+import { STREAM_ROUTE } from './price-stream';
 import { sendProblem } from './problem';
 import type { RateLimit } from './rate-limit';
 import type { RequestGuard } from './request-guard';
@@ -16,6 +18,7 @@ import type { Cors } from './security-headers';
 
 export interface AppDeps {
   readonly priceHandler: PriceHandler;
+  readonly stream: PriceStream;
   readonly reader: PriceReader;
   readonly freshness: FreshnessRules;
   readonly pairs: readonly { slug: string; symbol: string }[];
@@ -81,6 +84,11 @@ export function createApp(deps: AppDeps): express.Express {
       // The route template, never the raw URL: label values must stay a small, fixed set.
       const path: unknown = req.route?.path;
       const route = typeof path === 'string' ? path : 'unmatched';
+      // An open stream lasts minutes to hours: its duration says nothing about latency (its own metrics do).
+      if (route === STREAM_ROUTE && res.statusCode === 200) {
+        if (span !== undefined) deps.tracer.end(span, 200);
+        return;
+      }
       const key = `${route} ${req.method}`;
       let observe = observers.get(key);
       if (observe === undefined) {
@@ -114,23 +122,28 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(openapi);
   });
 
+  const pairNotSupported = (req: Request, res: Response) => {
+    sendProblem(
+      res,
+      {
+        status: 404,
+        code: 'PAIR_NOT_SUPPORTED',
+        title: 'Pair not supported',
+        detail: `"${String(req.params.pair)}" is not a configured pair. Supported: ${deps.pairs.map((p) => p.slug).join(', ')}.`,
+        instance: req.originalUrl,
+      },
+      common,
+    );
+  };
   app.get(PRICE_ROUTE, async (req, res) => {
     const pair = String(req.params.pair).toLowerCase();
-    if (!deps.priceHandler.pairs.has(pair)) {
-      sendProblem(
-        res,
-        {
-          status: 404,
-          code: 'PAIR_NOT_SUPPORTED',
-          title: 'Pair not supported',
-          detail: `"${req.params.pair}" is not a configured pair. Supported: ${deps.pairs.map((p) => p.slug).join(', ')}.`,
-          instance: req.originalUrl,
-        },
-        common,
-      );
-      return;
-    }
+    if (!deps.priceHandler.pairs.has(pair)) return pairNotSupported(req, res);
     await deps.priceHandler.handle(req, res, pair);
+  });
+  app.get(STREAM_ROUTE, async (req, res) => {
+    const pair = String(req.params.pair).toLowerCase();
+    if (!deps.priceHandler.pairs.has(pair)) return pairNotSupported(req, res);
+    await deps.stream.handle(req, res, pair);
   });
 
   app.get('/health/liveness', (_req, res) => {
@@ -187,7 +200,14 @@ export function createApp(deps: AppDeps): express.Express {
       { Allow: ALLOWED },
     );
   };
-  for (const path of ['/api/', '/api/openapi.json', PRICE_ROUTE, '/health/liveness', '/health/readiness']) {
+  for (const path of [
+    '/api/',
+    '/api/openapi.json',
+    PRICE_ROUTE,
+    STREAM_ROUTE,
+    '/health/liveness',
+    '/health/readiness',
+  ]) {
     app.all(path, methodNotAllowed);
   }
 

@@ -105,9 +105,7 @@ export function createPriceHandler(deps: PriceHandlerDeps) {
     const status = statusAt(snapshot, now, deps.freshness);
     const { head, tail, contentHash } = prebuild(snapshot);
     const ageMs = snapshot.price === undefined ? 0 : Math.max(0, now - snapshot.price.timestampMs);
-    const body = Buffer.from(
-      `${head},"ageMs":${ageMs},"status":"${status}","stale":${status === 'stale'},${tail}`,
-    );
+    const body = Buffer.from(bodyText(head, tail, ageMs, status));
     const etag = `W/"${contentHash}-${status}"`;
     const common = [
       ...deps.common,
@@ -197,6 +195,16 @@ export function createPriceHandler(deps: PriceHandlerDeps) {
 
   return {
     pairs: new Set(deps.pairs),
+    /**
+     * The REST body of a snapshot at `now` and its version (the ETag's opaque part: price data and status,
+     * the same on every replica), for the event stream: built once per snapshot, not per subscriber.
+     */
+    version(snapshot: PriceSnapshot, now: number): { status: PriceStatus; id: string; json: string } {
+      const status = statusAt(snapshot, now, deps.freshness);
+      const { head, tail, contentHash } = prebuild(snapshot);
+      const ageMs = snapshot.price === undefined ? 0 : Math.max(0, now - snapshot.price.timestampMs);
+      return { status, id: `${contentHash}-${status}`, json: bodyText(head, tail, ageMs, status) };
+    },
     /** Answers for a configured pair; the synchronous path unless L1 misses. */
     handle(req: IncomingMessage, res: ServerResponse, pair: string): number | Promise<number> {
       const snapshot = deps.reader.current(pair);
@@ -207,6 +215,10 @@ export function createPriceHandler(deps: PriceHandlerDeps) {
 }
 
 export type PriceHandler = ReturnType<typeof createPriceHandler>;
+
+function bodyText(head: string, tail: string, ageMs: number, status: PriceStatus): string {
+  return `${head},"ageMs":${ageMs},"status":"${status}","stale":${status === 'stale'},${tail}`;
+}
 
 /** Weak comparison (RFC 9110 §13.1.2): If-None-Match may list several tags or be "*". */
 function etagMatches(header: string, etag: string): boolean {

@@ -1,10 +1,17 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { ErrorCode } from '../domain/errors';
 
+/**
+ * Codes only the HTTP layer answers with (the stream's limits). They belong with the domain's codes in
+ * domain/errors.ts; kept here until that file's owner moves them.
+ */
+export type HttpOnlyCode = 'TOO_MANY_STREAMS' | 'STREAM_CAPACITY_EXHAUSTED';
+export type ProblemCode = ErrorCode | HttpOnlyCode;
+
 /** RFC 9457 problem details. `type` is a stable URN per error code (docs/api.md lists them). */
 export interface Problem {
   readonly status: number;
-  readonly code: ErrorCode;
+  readonly code: ProblemCode;
   readonly title: string;
   readonly detail: string;
   readonly instance?: string;
@@ -14,7 +21,7 @@ export interface Problem {
 const TYPE_PREFIX = 'urn:problem-type:eth-usdt-price-service:';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
-export function problemType(code: ErrorCode): string {
+export function problemType(code: ProblemCode): string {
   return TYPE_PREFIX + code.toLowerCase().replaceAll('_', '-');
 }
 

@@ -59,6 +59,15 @@ export const REJECT_REASONS = [
 export type RejectReason = (typeof REJECT_REASONS)[number];
 export const RATE_LIMIT_RESULTS = ['allowed', 'limited', 'error'] as const;
 export type RateLimitResult = (typeof RATE_LIMIT_RESULTS)[number];
+/** Why a price stream was ended by the server (presentation/price-stream.ts). */
+export const STREAM_DROP_REASONS = ['backpressure', 'lifetime', 'draining'] as const;
+export type StreamDropReason = (typeof STREAM_DROP_REASONS)[number];
+export const STREAM_EVENT_TYPES = ['price', 'status', 'heartbeat'] as const;
+export type StreamEventType = (typeof STREAM_EVENT_TYPES)[number];
+/** Fan-out of one snapshot to every subscriber of a worker: sub-millisecond to the 50 ms target and past it. */
+const STREAM_FANOUT_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
+];
 /** The price route's outcomes that SLO ratios divide by: a 5xx series at 0 makes the error ratio 0, not empty. */
 const PRICE_ROUTE_STATUS_CODES = [200, 304, 500, 503] as const;
 
@@ -264,6 +273,47 @@ export function createMetrics(options: {
     },
   });
 
+  let streamSubscriberCount = 0;
+  new Gauge({
+    name: 'price_stream_subscribers',
+    help: 'Open price streams (GET /api/v1/prices/{pair}/stream), sum over workers.',
+    aggregator: 'sum',
+    registers,
+    collect() {
+      this.set(streamSubscriberCount);
+    },
+  });
+  const streamEvents = new Counter({
+    name: 'price_stream_events_sent_total',
+    help: 'Events written to price stream subscribers, one per subscriber, by type (price, status, heartbeat).',
+    labelNames: ['type'] as const,
+    registers,
+  });
+  const streamDropped = new Counter({
+    name: 'price_stream_subscribers_dropped_total',
+    help: 'Price streams ended by the server, by reason: backpressure (the client did not read: more than STREAM_MAX_BUFFERED_BYTES unsent), lifetime (STREAM_MAX_LIFETIME_MS), draining (shutdown).',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const streamFanout = new Histogram({
+    name: 'price_stream_fanout_seconds',
+    help: "Time from a snapshot reaching a worker's stream to the last subscriber's socket write, per snapshot and worker.",
+    buckets: STREAM_FANOUT_BUCKETS,
+    registers,
+  });
+  for (const type of STREAM_EVENT_TYPES) streamEvents.inc({ type }, 0);
+  for (const reason of STREAM_DROP_REASONS) streamDropped.inc({ reason }, 0);
+  const streamEventChildren = {
+    price: streamEvents.labels({ type: 'price' }),
+    status: streamEvents.labels({ type: 'status' }),
+    heartbeat: streamEvents.labels({ type: 'heartbeat' }),
+  };
+  const streamDroppedChildren = {
+    backpressure: streamDropped.labels({ reason: 'backpressure' }),
+    lifetime: streamDropped.labels({ reason: 'lifetime' }),
+    draining: streamDropped.labels({ reason: 'draining' }),
+  };
+
   const sources = options.sources ?? [];
   for (const source of sources) {
     for (const outcome of UPSTREAM_OUTCOMES) upstreamRequests.inc({ source, outcome }, 0);
@@ -384,6 +434,18 @@ export function createMetrics(options: {
     },
     setOpenConnectionsProvider(provider: () => number) {
       openConnections = provider;
+    },
+    streamSubscribers(count: number) {
+      streamSubscriberCount = count;
+    },
+    streamEventsSent(type: StreamEventType, count: number) {
+      if (count > 0) streamEventChildren[type].inc(count);
+    },
+    streamDropped(reason: StreamDropReason) {
+      streamDroppedChildren[reason].inc();
+    },
+    streamFanout(seconds: number) {
+      streamFanout.observe(seconds);
     },
   };
 }

@@ -55,7 +55,7 @@ export async function startService(env: Record<string, string>): Promise<TestSer
     metrics,
     logger,
     shared,
-    publish: (snapshot) => http.reader.accept(snapshot),
+    publish: (snapshot) => http.accept(snapshot),
   });
   const server = await startHttpServer({
     host: config.host,
@@ -83,6 +83,7 @@ export async function startService(env: Record<string, string>): Promise<TestSer
     metricsText: async () => (await fetch(metricsUrl)).text(),
     async stop() {
       draining = true;
+      http.stream.close();
       // No grace: the tests are done with their connections, and a pooled idle one must not hold up stop().
       await Promise.all([server.drain({ timeoutMs: 1000, idleGraceMs: 0 }), close()]);
       await metricsServer.close();

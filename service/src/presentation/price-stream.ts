@@ -1,0 +1,311 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PriceReader } from '../application/price-reader';
+import type { PriceSnapshot, PriceStatus } from '../application/price-snapshot';
+import type { Logger } from '../shared/logger';
+import type { StreamDropReason, StreamEventType } from '../shared/metrics';
+import type { PriceHandler } from './price-route';
+import { sendProblem } from './problem';
+import { clientIdentity } from './rate-limit';
+import { rawHeader } from './request-tracing';
+
+export const STREAM_ROUTE = '/api/v1/prices/:pair/stream';
+
+/** How often the one timer per worker looks at status changes, lifetimes and the heartbeat. */
+const SWEEP_MS = 250;
+
+export interface PriceStreamSettings {
+  readonly maxSubscribersPerWorker: number;
+  readonly maxSubscribersPerClient: number;
+  readonly heartbeatMs: number;
+  readonly maxLifetimeMs: number;
+  readonly retryMs: number;
+  readonly maxBufferedBytes: number;
+}
+
+export interface PriceStreamDeps {
+  readonly settings: PriceStreamSettings;
+  readonly reader: PriceReader;
+  readonly priceHandler: Pick<PriceHandler, 'version' | 'pairs'>;
+  /** See Config.rateLimit.trustedProxyHops: a client is identified as the rate limit identifies it. */
+  readonly trustedProxyHops: number;
+  readonly common: readonly string[];
+  /** Seconds a refused client should wait (a full worker). */
+  readonly retryAfterSeconds: number;
+  readonly metrics: {
+    streamSubscribers(count: number): void;
+    streamEventsSent(type: StreamEventType, count: number): void;
+    streamDropped(reason: StreamDropReason): void;
+    streamFanout(seconds: number): void;
+  };
+  readonly logger: Pick<Logger, 'warn'>;
+  readonly clock?: () => number;
+}
+
+interface Subscriber {
+  readonly res: ServerResponse;
+  readonly pair: PairState;
+  readonly client: string;
+  readonly openedAtMs: number;
+}
+
+/** What a pair's subscribers were last told: the event id (price data and status) and the status. */
+interface PairState {
+  readonly subscribers: Set<Subscriber>;
+  snapshot: PriceSnapshot | undefined;
+  id: string | undefined;
+  status: PriceStatus | undefined;
+  /** The current snapshot's price event, as bytes: what a new or resuming subscriber is sent first. */
+  event: Buffer | undefined;
+}
+
+const HEARTBEAT = Buffer.from(':\n\n');
+
+/**
+ * GET /api/v1/prices/:pair/stream: server-sent events of price changes. A worker holds every subscriber of a
+ * pair in one set; a new snapshot (from the primary over IPC, or the local refresher) is rendered once into
+ * the bytes of one event, which are written to every subscriber's socket as they are. One timer per worker
+ * (not per subscriber) sends status changes that come with time alone (ok → stale → unavailable), the
+ * heartbeat, and closes streams past their lifetime. A subscriber whose unsent bytes pass the bound is
+ * dropped: a client that does not read costs at most that much memory.
+ *
+ * The response is delimited by the connection's close (no chunked framing): every event is one write of
+ * prebuilt bytes, and a client reconnects on a new connection anyway.
+ */
+export function createPriceStream(deps: PriceStreamDeps) {
+  const clock = deps.clock ?? Date.now;
+  const settings = deps.settings;
+  const pairs = new Map<string, PairState>();
+  for (const pair of deps.priceHandler.pairs) {
+    pairs.set(pair, {
+      subscribers: new Set(),
+      snapshot: undefined,
+      id: undefined,
+      status: undefined,
+      event: undefined,
+    });
+  }
+  const perClient = new Map<string, number>();
+  let total = 0;
+  let closed = false;
+  let lastHeartbeatMs = clock();
+  const retryLine = `retry: ${settings.retryMs}\n\n`;
+
+  function statusEvent(pair: PairState, id: string | undefined, previous: PriceStatus | undefined): Buffer {
+    const snapshot = pair.snapshot as PriceSnapshot;
+    const now = clock();
+    const data = JSON.stringify({
+      pair: snapshot.symbol,
+      status: pair.status,
+      previous,
+      ageMs: snapshot.price === undefined ? undefined : Math.max(0, now - snapshot.price.timestampMs),
+      timestamp:
+        snapshot.price === undefined ? undefined : new Date(snapshot.price.timestampMs).toISOString(),
+    });
+    return Buffer.from(`${id === undefined ? '' : `id: ${id}\n`}event: status\ndata: ${data}\n\n`);
+  }
+
+  /** Writes one event to every subscriber of the pair; returns how many were written. */
+  function broadcast(pair: PairState, bytes: Buffer): number {
+    let written = 0;
+    for (const subscriber of pair.subscribers) {
+      if (write(subscriber, bytes)) written++;
+    }
+    return written;
+  }
+
+  /** One write; a subscriber with more than the bound unsent is dropped instead. */
+  function write(subscriber: Subscriber, bytes: Buffer): boolean {
+    const res = subscriber.res;
+    if (res.destroyed) return false;
+    res.write(bytes);
+    if (res.writableLength > settings.maxBufferedBytes) {
+      drop(subscriber, 'backpressure');
+      return false;
+    }
+    return true;
+  }
+
+  function remove(subscriber: Subscriber): void {
+    if (!subscriber.pair.subscribers.delete(subscriber)) return;
+    total--;
+    const left = (perClient.get(subscriber.client) ?? 1) - 1;
+    if (left === 0) perClient.delete(subscriber.client);
+    else perClient.set(subscriber.client, left);
+    deps.metrics.streamSubscribers(total);
+  }
+
+  function drop(subscriber: Subscriber, reason: StreamDropReason): void {
+    remove(subscriber);
+    deps.metrics.streamDropped(reason);
+    // A reader that is gone or stuck is destroyed; the others are ended cleanly after what was written, and
+    // reconnect (with Last-Event-ID) after the retry advice.
+    if (reason === 'backpressure') subscriber.res.destroy();
+    else subscriber.res.end();
+  }
+
+  /** A new or changed snapshot for its pair: status event if the status changed, then the price event. */
+  function publish(snapshot: PriceSnapshot): void {
+    const pair = pairs.get(snapshot.pair);
+    if (pair === undefined || pair.snapshot === snapshot) return;
+    const started = performance.now();
+    const version = deps.priceHandler.version(snapshot, clock());
+    const previous = pair.status;
+    pair.snapshot = snapshot;
+    pair.id = version.id;
+    pair.status = version.status;
+    pair.event =
+      version.status === 'unavailable'
+        ? undefined
+        : Buffer.from(`id: ${version.id}\nevent: price\ndata: ${version.json}\n\n`);
+    if (pair.subscribers.size === 0) return;
+    if (previous !== version.status) {
+      const sent = broadcast(pair, statusEvent(pair, version.id, previous));
+      deps.metrics.streamEventsSent('status', sent);
+    }
+    if (pair.event !== undefined) deps.metrics.streamEventsSent('price', broadcast(pair, pair.event));
+    deps.metrics.streamFanout((performance.now() - started) / 1000);
+  }
+
+  /** Status changes that come with time alone, the heartbeat, lifetimes. */
+  function sweep(): void {
+    const now = clock();
+    for (const pair of pairs.values()) {
+      const snapshot = pair.snapshot;
+      if (snapshot === undefined) continue;
+      const version = deps.priceHandler.version(snapshot, now);
+      if (version.status !== pair.status) {
+        const previous = pair.status;
+        pair.status = version.status;
+        pair.id = version.id;
+        // The price event of a snapshot that is no longer servable is not sent again to new subscribers.
+        pair.event =
+          version.status === 'unavailable'
+            ? undefined
+            : Buffer.from(`id: ${version.id}\nevent: price\ndata: ${version.json}\n\n`);
+        if (pair.subscribers.size > 0) {
+          deps.metrics.streamEventsSent('status', broadcast(pair, statusEvent(pair, version.id, previous)));
+        }
+      }
+      // Insertion order is opening order: the expired ones are at the front.
+      for (const subscriber of pair.subscribers) {
+        if (now - subscriber.openedAtMs < settings.maxLifetimeMs) break;
+        drop(subscriber, 'lifetime');
+      }
+    }
+    if (now - lastHeartbeatMs >= settings.heartbeatMs) {
+      lastHeartbeatMs = now;
+      for (const pair of pairs.values()) {
+        if (pair.subscribers.size > 0) deps.metrics.streamEventsSent('heartbeat', broadcast(pair, HEARTBEAT));
+      }
+    }
+  }
+  const timer = setInterval(sweep, Math.min(SWEEP_MS, settings.heartbeatMs));
+  timer.unref();
+
+  function refuse(req: IncomingMessage, res: ServerResponse, status: 429 | 503, detail: string): void {
+    sendProblem(
+      res,
+      {
+        status,
+        code: status === 429 ? 'TOO_MANY_STREAMS' : 'STREAM_CAPACITY_EXHAUSTED',
+        title: status === 429 ? 'Too many streams' : 'No stream capacity',
+        detail,
+        instance: req.url,
+      },
+      deps.common,
+      { 'Retry-After': String(deps.retryAfterSeconds) },
+    );
+  }
+
+  function open(req: IncomingMessage, res: ServerResponse, pair: PairState): void {
+    const client = clientIdentity(req, deps.trustedProxyHops);
+    if (total >= settings.maxSubscribersPerWorker) {
+      refuse(req, res, 503, 'This server holds as many streams as it may; retry, or poll the price instead.');
+      return;
+    }
+    const held = perClient.get(client) ?? 0;
+    if (held >= settings.maxSubscribersPerClient) {
+      refuse(req, res, 429, `At most ${settings.maxSubscribersPerClient} open streams per client.`);
+      return;
+    }
+    // A stream outlives any request timeout: no socket timeout, and close-delimited (no chunked framing).
+    req.socket.setTimeout(0);
+    res.useChunkedEncodingByDefault = false;
+    res.shouldKeepAlive = false;
+    res.writeHead(200, [
+      ...deps.common,
+      'Content-Type',
+      'text/event-stream; charset=utf-8',
+      'Cache-Control',
+      'no-cache',
+      'X-Accel-Buffering',
+      'no',
+    ]);
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const lastEventId = rawHeader(req, 'last-event-id');
+    const subscriber: Subscriber = { res, pair, client, openedAtMs: clock() };
+    let first = retryLine;
+    const resumed = lastEventId !== undefined && lastEventId === pair.id;
+    if (!resumed && pair.event !== undefined) first = `${retryLine}${pair.event.toString()}`;
+    else if (!resumed && pair.status === 'unavailable') {
+      first = `${retryLine}${statusEvent(pair, pair.id, undefined).toString()}`;
+    }
+    res.write(first);
+    if (closed) {
+      // Shutting down: the client gets the current price and reconnects elsewhere after the retry advice.
+      res.end();
+      return;
+    }
+    pair.subscribers.add(subscriber);
+    perClient.set(client, held + 1);
+    total++;
+    deps.metrics.streamSubscribers(total);
+    res.once('close', () => remove(subscriber));
+  }
+
+  return {
+    /** Answers GET/HEAD on the stream route of a configured pair. */
+    handle(req: IncomingMessage, res: ServerResponse, pairSlug: string): void | Promise<void> {
+      const pair = pairs.get(pairSlug) as PairState;
+      if (pair.snapshot !== undefined) {
+        open(req, res, pair);
+        return;
+      }
+      // A cold worker: the same coalesced L2 read the price route makes, then the stream.
+      const current = deps.reader.current(pairSlug);
+      if (current !== undefined) {
+        publish(current);
+        open(req, res, pair);
+        return;
+      }
+      return deps.reader.load(pairSlug).then((loaded) => {
+        if (loaded !== undefined) publish(loaded);
+        if (!res.destroyed) open(req, res, pair);
+      });
+    },
+    publish,
+    /** Open subscribers now (this worker). */
+    subscribers: () => total,
+    /**
+     * Drain: every stream is ended after what has been written, so clients reconnect (elsewhere, once the
+     * listener is closed); streams opened after this get the current price and are ended at once.
+     */
+    close(): number {
+      closed = true;
+      clearInterval(timer);
+      let ended = 0;
+      for (const pair of pairs.values()) {
+        for (const subscriber of [...pair.subscribers]) {
+          drop(subscriber, 'draining');
+          ended++;
+        }
+      }
+      return ended;
+    },
+  };
+}
+
+export type PriceStream = ReturnType<typeof createPriceStream>;
