@@ -8,6 +8,7 @@ import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import openapi from '../../openapi.json';
 import { PRICE_ROUTE, type PriceHandler } from './price-route';
+import { LIVE_PAGE_PATHS, createLivePage } from './live-page';
 import type { PriceStream } from './price-stream';
 import { STREAM_ROUTE } from './price-stream';
 import { sendProblem } from './problem';
@@ -106,6 +107,10 @@ export function createApp(deps: AppDeps): express.Express {
     else context.with(trace.setSpan(context.active(), span), next);
   });
 
+  // The live page follows the first configured pair.
+  const livePage = createLivePage({ pair: deps.pairs[0] as { slug: string; symbol: string }, common });
+  for (const path of LIVE_PAGE_PATHS) app.get(path, (req, res) => livePage.serve(req, res, path));
+
   app.get('/api/', (_req, res) => {
     res.json({
       name: 'ETH/USDT price service',
@@ -201,6 +206,7 @@ export function createApp(deps: AppDeps): express.Express {
     );
   };
   for (const path of [
+    ...LIVE_PAGE_PATHS,
     '/api/',
     '/api/openapi.json',
     PRICE_ROUTE,

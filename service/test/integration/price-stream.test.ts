@@ -156,3 +156,32 @@ test('When the pair, the method or the path is wrong, then the usual 404/405 pro
   expect(head.status).toBe(200);
   expect(head.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
 });
+
+test('When the live page is asked for, then its files come with their types, no-cache, an ETag, the security headers and a self-only CSP', async () => {
+  const page = await fetch(`${service.url}/`);
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+  expect(page.headers.get('cache-control')).toBe('no-cache');
+  expect(page.headers.get('x-frame-options')).toBe('DENY');
+  const csp = page.headers.get('content-security-policy') ?? '';
+  expect(csp).toContain("default-src 'none'");
+  expect(csp).toContain("script-src 'self'");
+  expect(csp).toContain("connect-src 'self'");
+  expect(csp).not.toMatch(/unsafe|https?:/);
+  const html = await page.text();
+  expect(html).toContain('data-pair="eth-usdt"');
+  expect(html).not.toMatch(/<script>|https?:\/\/(?!www\.w3\.org)/); // no inline script, no other origin
+  const again = await fetch(`${service.url}/`, {
+    headers: { 'If-None-Match': page.headers.get('etag') ?? '' },
+  });
+  expect(again.status).toBe(304);
+  const script = await fetch(`${service.url}/live.js`);
+  expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+  expect(await script.text()).toContain("new EventSource('/api/v1/prices/' + pair + '/stream')");
+  expect((await fetch(`${service.url}/live.css`)).headers.get('content-type')).toBe(
+    'text/css; charset=utf-8',
+  );
+  const post = await fetch(`${service.url}/`, { method: 'POST' });
+  expect(post.status).toBe(405);
+  expect(await post.json()).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
+});
