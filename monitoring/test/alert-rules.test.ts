@@ -29,6 +29,7 @@ describe('Alert rules follow the conventions', () => {
         'PriceServiceDown:critical',
         'PriceServiceScrapeFailing:warning',
         'PriceSourceCircuitOpen:warning',
+        'PriceStreamBackpressureDrops:warning',
         'PriceWorkersRestarting:warning',
         'RedisUnreachable:warning',
         'Watchdog:info',
