@@ -80,7 +80,8 @@ maybe('the live page at /', () => {
 
     const priceText = page.locator('#price');
     await page.waitForFunction(
-      () => /^\d+(\.\d+)?$/.test(document.getElementById('price')?.textContent ?? ''),
+      "/^\\d+(\\.\\d+)?$/.test(document.getElementById('price').textContent)",
+      undefined,
       {
         timeout: 10_000,
       },
@@ -93,7 +94,7 @@ maybe('the live page at /', () => {
     expect(await page.locator('#age').textContent()).toMatch(/^\d+\.\d s$/);
 
     await mockExchangeClient(mock.url).setPrice('ETH/USDT', '3700.00', false);
-    await page.waitForFunction(() => Number(document.getElementById('price')?.textContent) > 3690, {
+    await page.waitForFunction("Number(document.getElementById('price').textContent) > 3690", undefined, {
       timeout: 10_000,
     });
     // The sparkline has drawn several points, up to the new price.
