@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parsePair, type Pair } from './domain/pair';
+import type { RedisNode, RedisTopology } from './infrastructure/redis/redis-client';
 import { EXCHANGES, type ExchangeName } from './infrastructure/sources/exchange-adapter';
 
 /**
@@ -18,7 +19,10 @@ export interface Config {
   readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
   readonly serviceName: string;
   readonly redis: {
+    /** REDIS_URL: the single-node URL, undefined with Sentinel or Cluster (or no Redis). */
     readonly url: string | undefined;
+    /** Where Redis is, whichever way it was configured; undefined = no Redis (L1 only). */
+    readonly topology: RedisTopology | undefined;
     readonly keyPrefix: string;
     readonly commandTimeoutMs: number;
   };
@@ -130,7 +134,22 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).optional().default('info'),
   SERVICE_NAME: z.string().trim().min(1).optional().default('eth-usdt-price-service'),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
-  REDIS_KEY_PREFIX: z.string().optional().default('price-service:'),
+  REDIS_SENTINELS: z.string().trim().optional(),
+  REDIS_SENTINEL_NAME: z.string().trim().min(1).optional(),
+  REDIS_SENTINEL_USERNAME: z.string().optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
+  REDIS_CLUSTER_NODES: z.string().trim().optional(),
+  REDIS_USERNAME: z.string().optional(),
+  REDIS_PASSWORD: z.string().optional(),
+  REDIS_TLS: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .optional()
+    .transform((v) => v === 'true'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[^{}]*$/, 'must not contain { or }: the keys carry their own hash tag per pair')
+    .optional()
+    .default('price-service:'),
   REDIS_COMMAND_TIMEOUT_MS: int(10, 10_000, 250),
   PAIRS: z.string().optional(),
   SOURCES: z.string().optional(),
@@ -186,10 +205,25 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
   const env = Object.fromEntries(
     Object.entries(rawEnv).filter(([, value]) => value !== undefined && value !== ''),
   );
-  const parsed = envSchema.safeParse(env);
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  // Each variable on its own, so a cross-field check below can run whenever its own fields parsed, and one
+  // run reports every problem.
+  const problems: string[] = [];
+  const failed = new Set<string>();
+  const values: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(envSchema.shape)) {
+    const result = (schema as z.ZodType).safeParse(env[name]);
+    if (result.success) values[name] = result.data;
+    else {
+      failed.add(name);
+      for (const issue of result.error.issues)
+        problems.push(`${[name, ...issue.path].join('.')}: ${issue.message}`);
+    }
+  }
+  const e = values as z.infer<typeof envSchema>;
+  /** Runs a cross-field check only when every field it reads parsed. */
+  const check = (names: readonly (keyof z.infer<typeof envSchema> & string)[], run: () => void) => {
+    if (names.every((name) => !failed.has(name))) run();
+  };
 
   // Lists are checked even when other settings failed, so one run reports every problem.
   const pairTexts = splitList(env.PAIRS ?? 'ETH/USDT');
@@ -218,54 +252,73 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
   }
   if (sourceNames.length === 0) problems.push('SOURCES: at least one source is required');
   const corsAllowOrigins = parseCorsOrigins(env.CORS_ALLOW_ORIGINS, problems);
-  if (!parsed.success) throw new ConfigError(problems);
+  const redisTopology = parseRedisTopology(env, failed, problems);
 
-  const e = parsed.data;
-  if (sources.length > 0 && e.MIN_QUORUM > sources.length) {
-    problems.push(`MIN_QUORUM: ${e.MIN_QUORUM} is more than the ${sources.length} configured source(s)`);
-  }
-  if (e.MAX_STALENESS < e.CACHE_TTL) {
-    problems.push(`MAX_STALENESS: ${e.MAX_STALENESS}s must be at least CACHE_TTL (${e.CACHE_TTL}s)`);
-  }
-  if (e.REFRESH_INTERVAL_MS >= e.CACHE_TTL * 1000) {
-    problems.push(
-      `REFRESH_INTERVAL_MS: ${e.REFRESH_INTERVAL_MS} must be shorter than CACHE_TTL (${e.CACHE_TTL * 1000} ms) or prices go stale between refreshes`,
-    );
-  }
-  if (e.MAX_SOURCE_AGE_MS > e.CACHE_TTL * 1000) {
-    // The price is as old as its oldest source: an accepted quote older than CACHE_TTL would make a fresh
-    // quorum look stale.
-    problems.push(
-      `MAX_SOURCE_AGE_MS: ${e.MAX_SOURCE_AGE_MS} must not exceed CACHE_TTL (${e.CACHE_TTL * 1000} ms)`,
-    );
-  }
-  if (e.DRAIN_DELAY_MS >= e.SHUTDOWN_TIMEOUT_MS) {
-    problems.push(
-      `DRAIN_DELAY_MS: ${e.DRAIN_DELAY_MS} must be shorter than SHUTDOWN_TIMEOUT_MS (${e.SHUTDOWN_TIMEOUT_MS})`,
-    );
-  }
+  check(['MIN_QUORUM'], () => {
+    if (sources.length > 0 && e.MIN_QUORUM > sources.length) {
+      problems.push(`MIN_QUORUM: ${e.MIN_QUORUM} is more than the ${sources.length} configured source(s)`);
+    }
+  });
+  check(['MAX_STALENESS', 'CACHE_TTL'], () => {
+    if (e.MAX_STALENESS < e.CACHE_TTL) {
+      problems.push(`MAX_STALENESS: ${e.MAX_STALENESS}s must be at least CACHE_TTL (${e.CACHE_TTL}s)`);
+    }
+  });
+  check(['REFRESH_INTERVAL_MS', 'CACHE_TTL'], () => {
+    if (e.REFRESH_INTERVAL_MS >= e.CACHE_TTL * 1000) {
+      problems.push(
+        `REFRESH_INTERVAL_MS: ${e.REFRESH_INTERVAL_MS} must be shorter than CACHE_TTL (${e.CACHE_TTL * 1000} ms) or prices go stale between refreshes`,
+      );
+    }
+  });
+  check(['MAX_SOURCE_AGE_MS', 'CACHE_TTL'], () => {
+    if (e.MAX_SOURCE_AGE_MS > e.CACHE_TTL * 1000) {
+      // The price is as old as its oldest source: an accepted quote older than CACHE_TTL would make a fresh
+      // quorum look stale.
+      problems.push(
+        `MAX_SOURCE_AGE_MS: ${e.MAX_SOURCE_AGE_MS} must not exceed CACHE_TTL (${e.CACHE_TTL * 1000} ms)`,
+      );
+    }
+  });
+  check(['DRAIN_DELAY_MS', 'SHUTDOWN_TIMEOUT_MS'], () => {
+    if (e.DRAIN_DELAY_MS >= e.SHUTDOWN_TIMEOUT_MS) {
+      problems.push(
+        `DRAIN_DELAY_MS: ${e.DRAIN_DELAY_MS} must be shorter than SHUTDOWN_TIMEOUT_MS (${e.SHUTDOWN_TIMEOUT_MS})`,
+      );
+    }
+  });
   // The grace starts when the listener closes, after the drain delay; in-flight requests need time after it.
-  if (e.DRAIN_IDLE_GRACE_MS > 0 && e.DRAIN_DELAY_MS + e.DRAIN_IDLE_GRACE_MS >= e.SHUTDOWN_TIMEOUT_MS) {
-    problems.push(
-      `DRAIN_IDLE_GRACE_MS: ${e.DRAIN_IDLE_GRACE_MS} plus DRAIN_DELAY_MS (${e.DRAIN_DELAY_MS}) must be shorter than SHUTDOWN_TIMEOUT_MS (${e.SHUTDOWN_TIMEOUT_MS})`,
-    );
-  }
-  if (e.REQUEST_TIMEOUT_MS < e.HEADERS_TIMEOUT_MS) {
-    problems.push(
-      `REQUEST_TIMEOUT_MS: ${e.REQUEST_TIMEOUT_MS} must be at least HEADERS_TIMEOUT_MS (${e.HEADERS_TIMEOUT_MS})`,
-    );
-  }
-  if (e.PORT !== 0 && e.PORT === e.METRICS_PORT) problems.push('METRICS_PORT: must differ from PORT');
-  if (e.STREAM_MAX_SUBSCRIBERS_PER_CLIENT > e.STREAM_MAX_SUBSCRIBERS_PER_WORKER) {
-    problems.push(
-      `STREAM_MAX_SUBSCRIBERS_PER_CLIENT: ${e.STREAM_MAX_SUBSCRIBERS_PER_CLIENT} is more than STREAM_MAX_SUBSCRIBERS_PER_WORKER (${e.STREAM_MAX_SUBSCRIBERS_PER_WORKER})`,
-    );
-  }
-  if (e.STREAM_HEARTBEAT_MS >= e.STREAM_MAX_LIFETIME_MS) {
-    problems.push(
-      `STREAM_HEARTBEAT_MS: ${e.STREAM_HEARTBEAT_MS} must be shorter than STREAM_MAX_LIFETIME_MS (${e.STREAM_MAX_LIFETIME_MS})`,
-    );
-  }
+  check(['DRAIN_IDLE_GRACE_MS', 'DRAIN_DELAY_MS', 'SHUTDOWN_TIMEOUT_MS'], () => {
+    if (e.DRAIN_IDLE_GRACE_MS > 0 && e.DRAIN_DELAY_MS + e.DRAIN_IDLE_GRACE_MS >= e.SHUTDOWN_TIMEOUT_MS) {
+      problems.push(
+        `DRAIN_IDLE_GRACE_MS: ${e.DRAIN_IDLE_GRACE_MS} plus DRAIN_DELAY_MS (${e.DRAIN_DELAY_MS}) must be shorter than SHUTDOWN_TIMEOUT_MS (${e.SHUTDOWN_TIMEOUT_MS})`,
+      );
+    }
+  });
+  check(['REQUEST_TIMEOUT_MS', 'HEADERS_TIMEOUT_MS'], () => {
+    if (e.REQUEST_TIMEOUT_MS < e.HEADERS_TIMEOUT_MS) {
+      problems.push(
+        `REQUEST_TIMEOUT_MS: ${e.REQUEST_TIMEOUT_MS} must be at least HEADERS_TIMEOUT_MS (${e.HEADERS_TIMEOUT_MS})`,
+      );
+    }
+  });
+  check(['PORT', 'METRICS_PORT'], () => {
+    if (e.PORT !== 0 && e.PORT === e.METRICS_PORT) problems.push('METRICS_PORT: must differ from PORT');
+  });
+  check(['STREAM_MAX_SUBSCRIBERS_PER_CLIENT', 'STREAM_MAX_SUBSCRIBERS_PER_WORKER'], () => {
+    if (e.STREAM_MAX_SUBSCRIBERS_PER_CLIENT > e.STREAM_MAX_SUBSCRIBERS_PER_WORKER) {
+      problems.push(
+        `STREAM_MAX_SUBSCRIBERS_PER_CLIENT: ${e.STREAM_MAX_SUBSCRIBERS_PER_CLIENT} is more than STREAM_MAX_SUBSCRIBERS_PER_WORKER (${e.STREAM_MAX_SUBSCRIBERS_PER_WORKER})`,
+      );
+    }
+  });
+  check(['STREAM_HEARTBEAT_MS', 'STREAM_MAX_LIFETIME_MS'], () => {
+    if (e.STREAM_HEARTBEAT_MS >= e.STREAM_MAX_LIFETIME_MS) {
+      problems.push(
+        `STREAM_HEARTBEAT_MS: ${e.STREAM_HEARTBEAT_MS} must be shorter than STREAM_MAX_LIFETIME_MS (${e.STREAM_MAX_LIFETIME_MS})`,
+      );
+    }
+  });
   if (problems.length > 0) throw new ConfigError(problems);
 
   return deepFreeze({
@@ -276,7 +329,12 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     workers: e.WORKERS,
     logLevel: e.LOG_LEVEL,
     serviceName: e.SERVICE_NAME,
-    redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
+    redis: {
+      url: e.REDIS_URL,
+      topology: redisTopology,
+      keyPrefix: e.REDIS_KEY_PREFIX,
+      commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+    },
     pairs,
     sources,
     price: {
@@ -322,6 +380,123 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
       maxBufferedBytes: e.STREAM_MAX_BUFFERED_BYTES,
     },
   });
+}
+
+const REDIS_VARIABLES = [
+  'REDIS_URL',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_NAME',
+  'REDIS_SENTINEL_USERNAME',
+  'REDIS_SENTINEL_PASSWORD',
+  'REDIS_CLUSTER_NODES',
+  'REDIS_USERNAME',
+  'REDIS_PASSWORD',
+  'REDIS_TLS',
+] as const;
+
+/**
+ * One of three mutually exclusive forms: REDIS_URL (one node; TLS and credentials in the URL), REDIS_SENTINELS
+ * with REDIS_SENTINEL_NAME, or REDIS_CLUSTER_NODES (with REDIS_USERNAME / REDIS_PASSWORD / REDIS_TLS for the
+ * data nodes, and REDIS_SENTINEL_USERNAME / REDIS_SENTINEL_PASSWORD for the sentinels). Every problem is
+ * reported, whatever else failed.
+ */
+function parseRedisTopology(
+  env: Record<string, string | undefined>,
+  failed: ReadonlySet<string>,
+  problems: string[],
+): RedisTopology | undefined {
+  const given = REDIS_VARIABLES.filter((name) => env[name] !== undefined);
+  const url = env.REDIS_URL;
+  const sentinelsText = env.REDIS_SENTINELS;
+  const clusterText = env.REDIS_CLUSTER_NODES;
+  const forms = [
+    url === undefined ? undefined : 'REDIS_URL',
+    sentinelsText === undefined ? undefined : 'REDIS_SENTINELS',
+    clusterText === undefined ? undefined : 'REDIS_CLUSTER_NODES',
+  ].filter((form) => form !== undefined);
+  if (forms.length > 1) {
+    problems.push(`${forms.join(', ')}: set only one of them (one node, Sentinel or Cluster)`);
+    return undefined;
+  }
+  if (forms.length === 0) {
+    if (given.length > 0) {
+      problems.push(
+        `${given.join(', ')}: set only with REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES (Redis is off without one)`,
+      );
+    }
+    return undefined;
+  }
+  const tls = env.REDIS_TLS === 'true';
+  const credentials = { username: env.REDIS_USERNAME, password: env.REDIS_PASSWORD };
+  const misplaced = (names: readonly string[], why: string) => {
+    const set = names.filter((name) => env[name] !== undefined);
+    if (set.length > 0) problems.push(`${set.join(', ')}: ${why}`);
+  };
+  if (url !== undefined) {
+    misplaced(
+      ['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS'],
+      'not with REDIS_URL: put credentials in the URL (redis://user:password@host:port) and use rediss:// for TLS',
+    );
+    misplaced(
+      ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_USERNAME', 'REDIS_SENTINEL_PASSWORD'],
+      'only with REDIS_SENTINELS',
+    );
+    return failed.has('REDIS_URL') ? undefined : { kind: 'single', url };
+  }
+  if (sentinelsText !== undefined) {
+    const sentinels = parseNodes('REDIS_SENTINELS', sentinelsText, 26379, problems);
+    const name = env.REDIS_SENTINEL_NAME;
+    if (name === undefined) {
+      problems.push(
+        'REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the master name the sentinels monitor)',
+      );
+    }
+    if (sentinels === undefined || name === undefined || failed.has('REDIS_TLS')) return undefined;
+    return {
+      kind: 'sentinel',
+      sentinels,
+      name,
+      ...credentials,
+      sentinelUsername: env.REDIS_SENTINEL_USERNAME,
+      sentinelPassword: env.REDIS_SENTINEL_PASSWORD,
+      tls,
+    };
+  }
+  misplaced(
+    ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_USERNAME', 'REDIS_SENTINEL_PASSWORD'],
+    'only with REDIS_SENTINELS',
+  );
+  const nodes = parseNodes('REDIS_CLUSTER_NODES', clusterText ?? '', 6379, problems);
+  if (nodes === undefined || failed.has('REDIS_TLS')) return undefined;
+  return { kind: 'cluster', nodes, ...credentials, tls };
+}
+
+/** `host:port,host:port` (port optional, IPv6 in brackets); undefined after reporting a problem. */
+function parseNodes(
+  name: string,
+  text: string,
+  defaultPort: number,
+  problems: string[],
+): RedisNode[] | undefined {
+  const items = splitList(text);
+  if (items.length === 0) {
+    problems.push(`${name}: at least one host:port is required`);
+    return undefined;
+  }
+  const nodes: RedisNode[] = [];
+  let ok = true;
+  for (const item of items) {
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/.exec(item);
+    const port = match?.[3] === undefined ? defaultPort : Number(match[3]);
+    const host = match?.[1] ?? match?.[2];
+    if (host === undefined || port < 1 || port > 65535) {
+      problems.push(
+        `${name}: "${item}" is not host:port (e.g. 10.0.0.5:${defaultPort} or [::1]:${defaultPort})`,
+      );
+      ok = false;
+    } else if (!nodes.some((n) => n.host === host && n.port === port)) nodes.push({ host, port });
+  }
+  return ok ? nodes : undefined;
 }
 
 /**
