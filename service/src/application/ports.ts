@@ -19,6 +19,13 @@ export type SharedSourceResult =
       readonly errorCode: string;
     };
 
+/** The right to fetch one source for one pair in one refresh round (epoch = interval number). */
+export interface SourceLease {
+  readonly source: string;
+  readonly pair: string;
+  readonly epoch: number;
+}
+
 export type LeaseResult = 'acquired' | 'held_elsewhere' | 'unavailable';
 
 /**
@@ -39,8 +46,8 @@ export interface SharedCache {
   putSnapshot(snapshot: PriceSnapshot): Promise<void>;
   getSourceResult(source: string, pair: string): Promise<SharedSourceResult | undefined>;
   putSourceResult(source: string, pair: string, result: SharedSourceResult): Promise<void>;
-  /** Cluster-wide single flight: only one caller per key wins until ttlMs passes. */
-  acquireLease(key: string, ttlMs: number): Promise<LeaseResult>;
+  /** Cluster-wide single flight: only one caller per source, pair and epoch wins until ttlMs passes. */
+  acquireLease(lease: SourceLease, ttlMs: number): Promise<LeaseResult>;
   status(): 'up' | 'down' | 'disabled';
   close(): Promise<void>;
 }

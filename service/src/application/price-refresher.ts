@@ -54,7 +54,7 @@ export function createPriceRefresher(deps: RefresherDeps) {
   async function obtain(source: PriceSource, pair: Pair, epoch: number): Promise<void> {
     let lease: LeaseResult;
     try {
-      lease = await shared.acquireLease(`lease:${source.name}:${pair.slug}:${epoch}`, intervalMs * 3);
+      lease = await shared.acquireLease({ source: source.name, pair: pair.slug, epoch }, intervalMs * 3);
     } catch {
       lease = 'unavailable';
     }

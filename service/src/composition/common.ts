@@ -8,10 +8,10 @@ import { createMetrics, type Metrics } from '../shared/metrics';
 // worker never loads the exchange clients and a primary never loads Express.
 
 export function createSharedCache(config: Config, deps: { metrics: Metrics; logger: Logger }): SharedCache {
-  if (config.redis.url === undefined) return createDisabledSharedCache();
+  if (config.redis.topology === undefined) return createDisabledSharedCache();
   return createRedisCache(
     {
-      url: config.redis.url,
+      topology: config.redis.topology,
       keyPrefix: config.redis.keyPrefix,
       commandTimeoutMs: config.redis.commandTimeoutMs,
       snapshotTtlMs: config.price.maxStalenessMs,
@@ -27,7 +27,7 @@ export function buildCommon(config: Config): { logger: Logger; metrics: Metrics;
   const metrics = createMetrics({
     pairs: config.pairs.map((p) => p.slug),
     sources: config.sources.map((s) => s.name),
-    redis: config.redis.url !== undefined,
+    redis: config.redis.topology !== undefined,
   });
   return { logger, metrics, shared: createSharedCache(config, { metrics, logger }) };
 }

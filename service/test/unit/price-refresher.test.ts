@@ -1,4 +1,10 @@
-import type { LeaseResult, PriceSource, SharedCache, SharedSourceResult } from '../../src/application/ports';
+import type {
+  LeaseResult,
+  PriceSource,
+  SharedCache,
+  SharedSourceResult,
+  SourceLease,
+} from '../../src/application/ports';
 import { createPriceRefresher, type PriceRefresher } from '../../src/application/price-refresher';
 import type { PriceSnapshot } from '../../src/application/price-snapshot';
 import type { AggregationRules } from '../../src/domain/aggregation';
@@ -115,7 +121,8 @@ class FakeShared implements SharedCache {
     if (this.mode !== 'down') this.results.set(`${source}|${pair}`, result);
   }
 
-  async acquireLease(key: string): Promise<LeaseResult> {
+  async acquireLease(lease: SourceLease): Promise<LeaseResult> {
+    const key = `lease:${lease.source}:${lease.pair}:${lease.epoch}`;
     this.leaseKeys.push(key);
     if (this.failLeases) throw new Error('connection reset');
     if (this.mode === 'down') return 'unavailable';

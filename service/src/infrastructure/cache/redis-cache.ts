@@ -1,15 +1,16 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { Redis } from 'ioredis';
 import type { LeaseResult, SharedCache, SharedSourceResult } from '../../application/ports';
 import type { PriceSnapshot } from '../../application/price-snapshot';
 import type { Logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
+import { createRedisClient, describeTopology, pairTag, type RedisTopology } from '../redis/redis-client';
 import { parseSnapshot, parseSourceResult } from './snapshot-schema';
 
 const tracer = trace.getTracer('redis-cache');
 
 export interface RedisCacheOptions {
-  readonly url: string;
+  /** One node, Sentinel or Cluster. */
+  readonly topology: RedisTopology;
   readonly keyPrefix: string;
   readonly commandTimeoutMs: number;
   /** Stored snapshots expire when nothing could be served from them any more. */
@@ -28,20 +29,15 @@ export function createRedisCache(
   deps: { metrics: Pick<Metrics, 'cacheLookup' | 'redisError' | 'redisConnection'>; logger: Logger },
 ): SharedCache {
   const { metrics, logger } = deps;
-  const client = new Redis(options.url, {
-    lazyConnect: false,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: options.commandTimeoutMs,
-    connectTimeout: Math.max(1000, options.commandTimeoutMs * 4),
-    // Reconnect forever, backing off to 2 s: Redis coming back must be noticed without a restart.
-    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
+  const client = createRedisClient({
+    topology: options.topology,
+    commandTimeoutMs: options.commandTimeoutMs,
   });
   let wasReady = false;
   let closing = false;
   client.on('ready', () => {
     metrics.redisConnection(true);
-    if (!wasReady) logger.info('redis connected', { url: redactUrl(options.url) });
+    if (!wasReady) logger.info('redis connected', { redis: describeTopology(options.topology) });
     wasReady = true;
   });
   client.on('end', () => metrics.redisConnection(false));
@@ -51,14 +47,17 @@ export function createRedisCache(
       logger.warn('redis connection lost; serving from L1 and upstream until it is back');
     wasReady = false;
   });
-  // ioredis emits 'error' on every failed reconnect; the metric and the close/ready lines say enough.
-  client.on('error', () => undefined);
+  // ioredis emits 'error' on every failed reconnect (the factory listens); the metric and the close/ready
+  // lines say enough.
   metrics.redisConnection(false);
 
+  // Every key of a pair carries the pair's hash tag, so in a Cluster they live in one slot (a multi-key
+  // command or script over one pair stays legal) while pairs spread over the shards.
   const k = {
-    snapshot: (pair: string) => `${options.keyPrefix}snapshot:${pair}`,
-    source: (source: string, pair: string) => `${options.keyPrefix}source:${source}:${pair}`,
-    lease: (name: string) => `${options.keyPrefix}${name}`,
+    snapshot: (pair: string) => `${options.keyPrefix}${pairTag(pair)}:snapshot`,
+    source: (source: string, pair: string) => `${options.keyPrefix}${pairTag(pair)}:source:${source}`,
+    lease: (source: string, pair: string, epoch: number) =>
+      `${options.keyPrefix}${pairTag(pair)}:lease:${source}:${epoch}`,
   };
 
   async function attempt<T>(operation: string, fn: () => Promise<T>): Promise<T | undefined> {
@@ -138,9 +137,9 @@ export function createRedisCache(
       );
     },
 
-    async acquireLease(name, ttlMs): Promise<LeaseResult> {
+    async acquireLease({ source, pair, epoch }, ttlMs): Promise<LeaseResult> {
       const answer = await attempt('acquire_lease', () =>
-        client.set(k.lease(name), String(process.pid), 'PX', ttlMs, 'NX'),
+        client.set(k.lease(source, pair, epoch), String(process.pid), 'PX', ttlMs, 'NX'),
       );
       if (answer === undefined) return 'unavailable';
       return answer === 'OK' ? 'acquired' : 'held_elsewhere';
@@ -172,8 +171,4 @@ export function createDisabledSharedCache(): SharedCache {
     status: () => 'disabled',
     close: async () => undefined,
   };
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
 }

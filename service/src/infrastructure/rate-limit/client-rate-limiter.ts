@@ -1,12 +1,18 @@
-import { Redis } from 'ioredis';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { ClientRateLimiter, RateLimitDecision } from '../../application/ports';
+import { createRedisClient, type RedisClient, type RedisTopology } from '../redis/redis-client';
 
 export interface ClientRateLimiterOptions {
   readonly requests: number;
   readonly windowSeconds: number;
-  /** Without Redis, each process keeps its own counts. */
-  readonly redis?: { readonly url: string; readonly keyPrefix: string; readonly commandTimeoutMs: number };
+  /**
+   * Without Redis, each process keeps its own counts. Redis by topology (one node, Sentinel, Cluster), or by
+   * the single-node URL alone.
+   */
+  readonly redis?: { readonly keyPrefix: string; readonly commandTimeoutMs: number } & (
+    | { readonly topology: RedisTopology; readonly url?: undefined }
+    | { readonly url: string; readonly topology?: undefined }
+  );
 }
 
 /**
@@ -15,18 +21,15 @@ export interface ClientRateLimiterOptions {
  * counts it, because an unreachable limiter must never turn into failed price requests.
  */
 export function createClientRateLimiter(options: ClientRateLimiterOptions): ClientRateLimiter {
-  let client: Redis | undefined;
-  if (options.redis !== undefined) {
-    client = new Redis(options.redis.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.redis.commandTimeoutMs,
-      connectTimeout: Math.max(1000, options.redis.commandTimeoutMs * 4),
-      retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
-    });
-    // Failures surface as `unavailable` decisions (and their metric); ioredis repeats this on every retry.
-    client.on('error', () => undefined);
-  }
+  // Failures surface as `unavailable` decisions (and their metric). Each key is one client's counter (one
+  // key per script call), so in a Cluster the counters spread over the shards: no hash tag wanted here.
+  const client: RedisClient | undefined =
+    options.redis === undefined
+      ? undefined
+      : createRedisClient({
+          topology: options.redis.topology ?? { kind: 'single', url: options.redis.url },
+          commandTimeoutMs: options.redis.commandTimeoutMs,
+        });
   // Loaded only when the limiter is on: the package loads every store it supports, ~10 MB of RSS per worker
   // that a service with the limiter off (the default) would carry for nothing.
   const loaded = import('rate-limiter-flexible').then((flexible) => {
