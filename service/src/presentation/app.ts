@@ -279,6 +279,7 @@ export function createRequestListener(
   deps: Pick<
     AppDeps,
     | 'priceHandler'
+    | 'stream'
     | 'metrics'
     | 'isDraining'
     | 'tracer'
@@ -293,11 +294,20 @@ export function createRequestListener(
   for (const pair of deps.priceHandler.pairs) fastPaths.set(`${PRICE_PREFIX}${pair}`, pair);
   const observeGet = deps.metrics.httpObserver(PRICE_ROUTE, 'GET');
   const observeHead = deps.metrics.httpObserver(PRICE_ROUTE, 'HEAD');
+  const streamPaths = new Map<string, string>();
+  for (const pair of deps.priceHandler.pairs) streamPaths.set(`${PRICE_PREFIX}${pair}/stream`, pair);
+  const observeStream = deps.metrics.httpObserver(STREAM_ROUTE, 'GET');
   const { guard, cors, rateLimit } = deps;
 
   function dispatch(req: IncomingMessage, res: ServerResponse, started: number): void {
     const pair = fastPaths.get(req.url as string);
     if (pair === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      // Checked only once the price URLs have missed: the price route pays nothing for it.
+      const streamPair = streamPaths.get(req.url as string);
+      if (streamPair !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {
+        openStream(req, res, streamPair, started);
+        return;
+      }
       app(req, res);
       return;
     }
@@ -327,6 +337,31 @@ export function createRequestListener(
     }
     if (typeof status === 'number') done(status);
     else status.then(done, failed);
+  }
+
+  /**
+   * Exact stream URLs skip Express too: a subscriber is held for minutes, and nothing Express attaches to
+   * its request and response should be held with it. Only refusals are observed: an open stream's duration
+   * is its lifetime, not a latency.
+   */
+  function openStream(req: IncomingMessage, res: ServerResponse, pair: string, started: number): void {
+    const observe = (code: number) => {
+      if (code !== 200) observeStream(code, (performance.now() - started) / 1000);
+    };
+    let status: number | Promise<number>;
+    try {
+      status = deps.stream.handle(req, res, pair);
+    } catch (error) {
+      internalError(req, res, error);
+      observe(500);
+      return;
+    }
+    if (typeof status === 'number') observe(status);
+    else
+      status.then(observe, (error: unknown) => {
+        internalError(req, res, error);
+        observe(500);
+      });
   }
 
   function internalError(req: IncomingMessage, res: ServerResponse, error: unknown): void {

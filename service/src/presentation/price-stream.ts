@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { PriceReader } from '../application/price-reader';
 import type { PriceSnapshot, PriceStatus } from '../application/price-snapshot';
 import type { Logger } from '../shared/logger';
@@ -43,6 +44,8 @@ export interface PriceStreamDeps {
 
 interface Subscriber {
   readonly res: ServerResponse;
+  /** Events go straight to the socket once the head is written: the body has no framing to add. */
+  readonly socket: Socket;
   readonly pair: PairState;
   readonly client: string;
   readonly openedAtMs: number;
@@ -115,10 +118,10 @@ export function createPriceStream(deps: PriceStreamDeps) {
 
   /** One write; a subscriber with more than the bound unsent is dropped instead. */
   function write(subscriber: Subscriber, bytes: Buffer): boolean {
-    const res = subscriber.res;
-    if (res.destroyed) return false;
-    res.write(bytes);
-    if (res.writableLength > settings.maxBufferedBytes) {
+    const socket = subscriber.socket;
+    if (socket.destroyed) return false;
+    socket.write(bytes);
+    if (socket.writableLength > settings.maxBufferedBytes) {
       drop(subscriber, 'backpressure');
       return false;
     }
@@ -217,16 +220,16 @@ export function createPriceStream(deps: PriceStreamDeps) {
     );
   }
 
-  function open(req: IncomingMessage, res: ServerResponse, pair: PairState): void {
+  function open(req: IncomingMessage, res: ServerResponse, pair: PairState): number {
     const client = clientIdentity(req, deps.trustedProxyHops);
     if (total >= settings.maxSubscribersPerWorker) {
       refuse(req, res, 503, 'This server holds as many streams as it may; retry, or poll the price instead.');
-      return;
+      return 503;
     }
     const held = perClient.get(client) ?? 0;
     if (held >= settings.maxSubscribersPerClient) {
       refuse(req, res, 429, `At most ${settings.maxSubscribersPerClient} open streams per client.`);
-      return;
+      return 429;
     }
     // A stream outlives any request timeout: no socket timeout, and close-delimited (no chunked framing).
     req.socket.setTimeout(0);
@@ -243,10 +246,10 @@ export function createPriceStream(deps: PriceStreamDeps) {
     ]);
     if (req.method === 'HEAD') {
       res.end();
-      return;
+      return 200;
     }
     const lastEventId = rawHeader(req, 'last-event-id');
-    const subscriber: Subscriber = { res, pair, client, openedAtMs: clock() };
+    const subscriber: Subscriber = { res, socket: req.socket, pair, client, openedAtMs: clock() };
     let first = retryLine;
     const resumed = lastEventId !== undefined && lastEventId === pair.id;
     if (!resumed && pair.event !== undefined) first = `${retryLine}${pair.event.toString()}`;
@@ -257,33 +260,30 @@ export function createPriceStream(deps: PriceStreamDeps) {
     if (closed) {
       // Shutting down: the client gets the current price and reconnects elsewhere after the retry advice.
       res.end();
-      return;
+      return 200;
     }
     pair.subscribers.add(subscriber);
     perClient.set(client, held + 1);
     total++;
     deps.metrics.streamSubscribers(total);
     res.once('close', () => remove(subscriber));
+    return 200;
   }
 
   return {
-    /** Answers GET/HEAD on the stream route of a configured pair. */
-    handle(req: IncomingMessage, res: ServerResponse, pairSlug: string): void | Promise<void> {
+    /** Answers GET/HEAD on the stream route of a configured pair; returns the status code written. */
+    handle(req: IncomingMessage, res: ServerResponse, pairSlug: string): number | Promise<number> {
       const pair = pairs.get(pairSlug) as PairState;
-      if (pair.snapshot !== undefined) {
-        open(req, res, pair);
-        return;
-      }
+      if (pair.snapshot !== undefined) return open(req, res, pair);
       // A cold worker: the same coalesced L2 read the price route makes, then the stream.
       const current = deps.reader.current(pairSlug);
       if (current !== undefined) {
         publish(current);
-        open(req, res, pair);
-        return;
+        return open(req, res, pair);
       }
       return deps.reader.load(pairSlug).then((loaded) => {
         if (loaded !== undefined) publish(loaded);
-        if (!res.destroyed) open(req, res, pair);
+        return res.destroyed ? 499 : open(req, res, pair);
       });
     },
     publish,

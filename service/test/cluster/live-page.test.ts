@@ -79,13 +79,12 @@ maybe('the live page at /', () => {
     expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
 
     const priceText = page.locator('#price');
-    await page.waitForFunction(
-      "/^\\d+(\\.\\d+)?$/.test(document.getElementById('price').textContent)",
-      undefined,
-      {
-        timeout: 10_000,
-      },
-    );
+    // Polled from here: the page's CSP (rightly) forbids the string evaluation waitForFunction would need.
+    const shown = () => priceText.textContent({ timeout: 2000 });
+    await eventually(shown, (t) => /^\d+(\.\d+)?$/.test(t ?? ''), {
+      what: 'a price on the page',
+      timeoutMs: 10_000,
+    });
     const first = Number(await priceText.textContent());
     expect(first).toBeGreaterThan(3490);
     expect(first).toBeLessThan(3510);
@@ -94,8 +93,9 @@ maybe('the live page at /', () => {
     expect(await page.locator('#age').textContent()).toMatch(/^\d+\.\d s$/);
 
     await mockExchangeClient(mock.url).setPrice('ETH/USDT', '3700.00', false);
-    await page.waitForFunction("Number(document.getElementById('price').textContent) > 3690", undefined, {
-      timeout: 10_000,
+    await eventually(shown, (t) => Number(t) > 3690, {
+      what: 'the moved price on the page',
+      timeoutMs: 10_000,
     });
     // The sparkline has drawn several points, up to the new price.
     const points = await page.locator('#spark polyline').getAttribute('points');

@@ -39,7 +39,7 @@ beforeAll(async () => {
       REFRESH_INTERVAL_MS: '250',
       MOCK_EXCHANGE_URL: mock.url,
       SHUTDOWN_TIMEOUT_MS: '4000',
-      LOG_LEVEL: 'info',
+      LOG_LEVEL: 'debug', // for 'worker listening': both workers must take connections before the test
       DRAIN_IDLE_GRACE_MS: '200',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -55,6 +55,11 @@ beforeAll(async () => {
     (s) => s === 200,
     { what: `cluster ready; output so far:\n${output}`, timeoutMs: 15_000 },
   );
+  await eventually(
+    async () => output.split('\n').filter((l) => l.includes('"worker listening"')).length,
+    (n) => n === 2,
+    { what: `both workers listening; output so far:\n${output}`, timeoutMs: 15_000 },
+  );
 }, 30_000);
 
 afterAll(async () => {
@@ -68,6 +73,7 @@ test('When the price moves, then every subscriber on either worker gets each sna
   for (let i = 0; i < STREAMS; i++) {
     clients.push(await openStream(`http://127.0.0.1:${port}/api/v1/prices/eth-usdt/stream`));
   }
+  expect(clients.map((c) => c.status)).toEqual(clients.map(() => 200));
   await Promise.all(clients.map((c) => c.next((e) => e.event === 'price', 5000)));
   await eventually(
     async () => sample(await metricsText(), 'price_stream_subscribers'),
