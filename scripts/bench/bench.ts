@@ -7,9 +7,15 @@
  * BENCH_RATE_LIMIT=1 runs the service with the per-client rate limiter on (in Redis, with a budget no
  * client reaches, so every request pays for the check and none is refused): the ratio is then reported,
  * not held to the target, which is for the default configuration (limiter off).
+ * Then the streaming section: subscribers of GET /api/v1/prices/eth-usdt/stream held by a client process
+ * (scripts/bench/stream-clients.ts), BENCH_STREAM_COUNTS (1000,10000) of them over the workers: memory per
+ * subscriber (the workers' private anonymous memory, against before any stream), fan-out latency (the
+ * service's price_stream_fanout_seconds: from the snapshot reaching a worker's stream to the last
+ * subscriber's socket write) over BENCH_STREAM_SECONDS (15), and one more closed-loop round of each side
+ * while the largest count is connected.
  * Prints a table and the targets met or missed; writes bench-results/<time>.json. Exits 1 if a target is missed.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +42,8 @@ const RATE_LIMITED = process.env.BENCH_RATE_LIMIT === '1';
 /** Settings of the limiter-on run: one client (wrk) under a budget it cannot spend in the run. */
 const RATE_LIMIT_ENV = { RATE_LIMIT_REQUESTS: '1000000000', RATE_LIMIT_WINDOW_SECONDS: '60' };
 /** Node flags of the production command (Dockerfile CMD, make run); workers inherit them. */
+const STREAM_COUNTS = (process.env.BENCH_STREAM_COUNTS ?? '1000,10000').split(',').map(Number);
+const STREAM_SECONDS = Number(process.env.BENCH_STREAM_SECONDS ?? 15);
 const SERVICE_NODE_ARGS = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 interface Figures {
@@ -143,6 +151,8 @@ async function main(): Promise<void> {
     env: {
       WORKERS: String(WORKERS),
       REFRESH_INTERVAL_MS: String(REFRESH_INTERVAL_MS),
+      // Every bench subscriber comes from 127.0.0.1: one client as far as the per-client limit goes.
+      STREAM_MAX_SUBSCRIBERS_PER_CLIENT: '8000',
       ...(RATE_LIMITED ? RATE_LIMIT_ENV : {}),
     },
     nodeArgs: SERVICE_NODE_ARGS,
@@ -258,6 +268,20 @@ async function main(): Promise<void> {
   const childRssMb = (memory: { rss: number }[]) => memory.map((m) => m.rss);
   const workerRssMb = childRssMb(serviceMemory);
 
+  const streaming = await streamSection({
+    api,
+    metricsUrl,
+    memory: () => childMemory(service.pid),
+    rest: async () => {
+      const result: Partial<Record<'bare' | 'service', Figures>> = {};
+      for (const side of ['bare', 'service'] as const) {
+        process.stderr.write(`closed loop with ${STREAM_COUNTS.at(-1)} subscribers: ${side}…\n`);
+        result[side] = await closedLoop(side === 'bare' ? bare : priceUrl);
+      }
+      return result as { bare: Figures; service: Figures };
+    },
+  });
+
   const rows = (name: string, results: { bare: Figures; service: Figures }[]) => {
     console.log(`\n${name} (${CONNECTIONS} connections, ${SECONDS}s per run, ${WORKERS} workers each)`);
     console.log(
@@ -307,7 +331,43 @@ async function main(): Promise<void> {
       `${refresh.roundsNoQuorum} without quorum; upstream fetches ${refresh.upstreamSuccess} ok, ` +
       `${refresh.upstreamFailed} failed, ${refresh.upstreamMsAvg.toFixed(1)} ms on average`,
   );
+  console.log(
+    `\nStreaming (${WORKERS} workers, one snapshot per ${REFRESH_INTERVAL_MS} ms, ${STREAM_SECONDS}s per count)`,
+  );
+  console.log(
+    'subscribers | open  | per worker | memory/subscriber | fan-out p50 ms | p99 ms | max ms | snapshots | events received | receipt spread p50/p99 ms',
+  );
+  for (const r of streaming.counts) {
+    console.log(
+      `${String(r.subscribers).padStart(11)} | ${String(r.open).padStart(5)} | ${r.perWorker.padStart(10)} | ${`${fmt(r.bytesPerSubscriber / 1024, 2)} KB`.padStart(17)} | ${fmt(r.fanoutP50Ms, 2).padStart(14)} | ${fmt(r.fanoutP99Ms, 2).padStart(6)} | ${r.fanoutMaxMs.padStart(6)} | ${String(r.fanouts).padStart(9)} | ${String(r.eventsReceived).padStart(15)} | ${fmt(r.spreadP50Ms, 1)}/${fmt(r.spreadP99Ms, 1)}`,
+    );
+  }
+  const withStreams = streaming.rest.service.rps / streaming.rest.bare.rps;
+  console.log(
+    `closed loop with ${STREAM_COUNTS.at(-1)} subscribers connected: bare ${fmt(streaming.rest.bare.rps, 0)} req/s, service ${fmt(streaming.rest.service.rps, 0)} req/s (p99 ${fmt(streaming.rest.service.p99, 2)} ms), ratio ${withStreams.toFixed(3)} (without: ${closedRatio.toFixed(3)})`,
+  );
+  const largest = streaming.counts.at(-1);
   const targets = [
+    [
+      `${largest?.subscribers} stream subscribers held (${WORKERS} workers)`,
+      largest !== undefined && largest.open === largest.subscribers,
+      `${largest?.open} open`,
+    ],
+    [
+      `stream fan-out p99 < 50 ms at ${largest?.subscribers} subscribers`,
+      largest !== undefined && largest.fanoutP99Ms < 50,
+      `${fmt(largest?.fanoutP99Ms ?? NaN, 2)} ms`,
+    ],
+    [
+      'memory per stream subscriber < 10 KB',
+      largest !== undefined && largest.bytesPerSubscriber < 10 * 1024,
+      `${fmt((largest?.bytesPerSubscriber ?? NaN) / 1024, 2)} KB`,
+    ],
+    [
+      `REST ratio with ${largest?.subscribers} subscribers within 0.05 of without`,
+      withStreams >= closedRatio - 0.05,
+      `${withStreams.toFixed(3)} vs ${closedRatio.toFixed(3)}`,
+    ],
     [
       RATE_LIMITED
         ? 'median req/s ratio service/bare with the rate limiter on (reported; the 0.85 target is for it off)'
@@ -344,6 +404,7 @@ async function main(): Promise<void> {
         workerRssMb,
         perInterval,
         refresh,
+        streaming,
       },
       null,
       2,
@@ -351,6 +412,143 @@ async function main(): Promise<void> {
   );
   console.log(`\nraw figures: ${path.relative(ROOT, file)}; service log: ${path.join(tmp, 'service.log')}`);
   process.exitCode = targets.every(([, ok]) => ok) ? 0 : 1;
+}
+
+interface StreamCount {
+  subscribers: number;
+  open: number;
+  perWorker: string;
+  bytesPerSubscriber: number;
+  fanouts: number;
+  fanoutP50Ms: number;
+  fanoutP99Ms: number;
+  /** The smallest bucket bound above every observation ("> 1000" past the last). */
+  fanoutMaxMs: string;
+  eventsReceived: number;
+  spreadP50Ms: number;
+  spreadP99Ms: number;
+}
+
+/** Cumulative buckets (le → count) of an unlabelled histogram in an exposition. */
+function buckets(text: string, name: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    const match = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\}\\s+(\\S+)`).exec(line);
+    if (match) out.set(match[1] === '+Inf' ? Infinity : Number(match[1]), Number(match[2]));
+  }
+  return out;
+}
+
+/** Prometheus' histogram_quantile over the difference of two scrapes: linear within the bucket. */
+function quantile(q: number, after: Map<number, number>, before: Map<number, number>): number {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0));
+  const total = counts.at(-1) ?? 0;
+  if (total === 0) return NaN;
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (let i = 0; i < bounds.length; i++) {
+    const upper = bounds[i] as number;
+    const count = counts[i] as number;
+    if (count >= rank) {
+      if (!Number.isFinite(upper)) return lower;
+      return lower + ((upper - lower) * (rank - below)) / Math.max(1, count - below);
+    }
+    lower = upper;
+    below = count;
+  }
+  return lower;
+}
+
+function percentile(values: number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
+function ask<T>(child: ChildProcess, message: object, reply: string, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`stream clients: no ${reply} in ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const onMessage = (m: { type: string }) => {
+      if (m.type !== reply) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(m as T);
+    };
+    child.on('message', onMessage);
+    child.send(message);
+  });
+}
+
+async function streamSection(options: {
+  api: string;
+  metricsUrl: string;
+  memory: () => { anon: number }[];
+  rest: () => Promise<{ bare: Figures; service: Figures }>;
+}): Promise<{ counts: StreamCount[]; rest: { bare: Figures; service: Figures } }> {
+  const scrape = async () => (await fetch(options.metricsUrl)).text();
+  const url = new URL(options.api);
+  const clients = fork(path.join(ROOT, 'dist/scripts/bench/stream-clients.js'), [url.hostname, url.port], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const before = options.memory();
+  const counts: StreamCount[] = [];
+  try {
+    for (const subscribers of STREAM_COUNTS) {
+      process.stderr.write(`streaming: opening ${subscribers} subscribers…\n`);
+      const opened = await ask<{ open: number }>(
+        clients,
+        { type: 'open', total: subscribers },
+        'opened',
+        180_000,
+      );
+      const deadline = Date.now() + 30_000;
+      while (sum(await scrape(), 'price_stream_subscribers', '') < opened.open && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await new Promise((r) => setTimeout(r, 3000)); // settle: the opening burst's garbage collected
+      await ask(clients, { type: 'reset' }, 'reset', 10_000);
+      const metricsBefore = await scrape();
+      process.stderr.write(`streaming: ${opened.open} subscribers for ${STREAM_SECONDS}s…\n`);
+      await new Promise((r) => setTimeout(r, STREAM_SECONDS * 1000));
+      const metricsAfter = await scrape();
+      const stats = await ask<{ open: number; events: number; spreadsMs: number[] }>(
+        clients,
+        { type: 'stats' },
+        'stats',
+        10_000,
+      );
+      const memory = options.memory();
+      const anonDelta = memory.reduce((t, m, i) => t + m.anon - (before[i]?.anon ?? m.anon), 0);
+      const b0 = buckets(metricsBefore, 'price_stream_fanout_seconds');
+      const b1 = buckets(metricsAfter, 'price_stream_fanout_seconds');
+      const bounds = [...b1.keys()].sort((a, b) => a - b);
+      const total = (b1.get(Infinity) ?? 0) - (b0.get(Infinity) ?? 0);
+      const maxBound = bounds.find((le) => (b1.get(le) ?? 0) - (b0.get(le) ?? 0) >= total);
+      counts.push({
+        subscribers,
+        open: stats.open,
+        perWorker: `~${Math.round(stats.open / WORKERS)}`,
+        bytesPerSubscriber: (anonDelta * 1024 * 1024) / Math.max(1, stats.open),
+        fanouts: total,
+        fanoutP50Ms: quantile(0.5, b1, b0) * 1000,
+        fanoutP99Ms: quantile(0.99, b1, b0) * 1000,
+        fanoutMaxMs:
+          maxBound === undefined || !Number.isFinite(maxBound) ? '> 1000' : `<= ${maxBound * 1000}`,
+        eventsReceived: stats.events,
+        spreadP50Ms: percentile(stats.spreadsMs, 0.5),
+        spreadP99Ms: percentile(stats.spreadsMs, 0.99),
+      });
+    }
+    const rest = await options.rest();
+    return { counts, rest };
+  } finally {
+    clients.kill();
+  }
 }
 
 process.on('SIGINT', () => process.exit(130));
