@@ -159,6 +159,37 @@ test('When a subscriber stops reading, then it is dropped once its unsent bytes 
   stuck.destroy();
 }, 60_000);
 
+test('When no new snapshot comes, then the stream itself says when the price turns stale and then unavailable', async () => {
+  const client = await stream();
+  await client.next((e) => e.event === 'price', 2000);
+  // CACHE_TTL is 30 s and MAX_STALENESS 60 s here: a price 29.6 s old turns stale in under a second by
+  // time alone, with nothing published.
+  const ageing = snapshot('3700');
+  http.accept({
+    ...ageing,
+    price: { ...(ageing.price as object), timestampMs: Date.now() - 29_600 },
+  } as PriceSnapshot);
+  const stale = await client.next((e) => e.event === 'status', 3000);
+  expect(JSON.parse(stale.data)).toMatchObject({ status: 'stale', previous: 'ok' });
+  const old = snapshot('3700');
+  http.accept({
+    ...old,
+    price: { ...(old.price as object), timestampMs: Date.now() - 59_600 },
+  } as PriceSnapshot);
+  const unavailable = await client.next(
+    (e) => e.event === 'status' && e.data.includes('"unavailable"'),
+    3000,
+  );
+  expect(JSON.parse(unavailable.data)).toMatchObject({ status: 'unavailable', previous: 'stale' });
+  expect(unavailable.id).toMatch(/-unavailable$/);
+  // A new subscriber is told the status, not sent a price the REST route would refuse.
+  const late = await stream();
+  expect((await late.next(() => true, 2000)).event).toBe('status');
+  http.accept(snapshot('3500'));
+  const back = await client.next((e) => e.event === 'status' && e.data.includes('"status":"ok"'), 2000);
+  expect(JSON.parse(back.data)).toMatchObject({ status: 'ok', previous: 'unavailable' });
+});
+
 test('When the worker drains, then every stream is ended cleanly and a stream opened afterwards gets the price and ends', async () => {
   const clients = await Promise.all(Array.from({ length: 5 }, () => stream()));
   await Promise.all(clients.map((c) => c.next((e) => e.event === 'price', 2000)));
