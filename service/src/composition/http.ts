@@ -66,7 +66,6 @@ export function buildHttp(
     common,
     retryAfterSeconds: Math.max(1, Math.ceil(config.stream.retryMs / 1000)),
     metrics: deps.metrics,
-    logger: deps.logger,
   });
   const guard = createRequestGuard({
     maxBodyBytes: config.limits.maxBodyBytes,

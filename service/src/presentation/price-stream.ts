@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { PriceReader } from '../application/price-reader';
 import type { PriceSnapshot, PriceStatus } from '../application/price-snapshot';
-import type { Logger } from '../shared/logger';
 import type { StreamDropReason, StreamEventType } from '../shared/metrics';
 import type { PriceHandler } from './price-route';
 import { sendProblem } from './problem';
@@ -38,7 +37,6 @@ export interface PriceStreamDeps {
     streamDropped(reason: StreamDropReason): void;
     streamFanout(seconds: number): void;
   };
-  readonly logger: Pick<Logger, 'warn'>;
   readonly clock?: () => number;
 }
 

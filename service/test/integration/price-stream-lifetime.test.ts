@@ -1,0 +1,100 @@
+import type { SharedCache } from '../../src/application/ports';
+import { createPriceReader } from '../../src/application/price-reader';
+import type { PriceSnapshot } from '../../src/application/price-snapshot';
+import { startHttpServer, type HttpServer } from '../../src/cluster/http-server';
+import { createMemoryCache } from '../../src/infrastructure/cache/memory-cache';
+import { createPriceHandler } from '../../src/presentation/price-route';
+import { createPriceStream, type PriceStream } from '../../src/presentation/price-stream';
+import { openStream } from '../helpers/sse';
+
+// The stream module on a real socket with its clock in the test's hands: lifetimes and the heartbeat are
+// decided by the one sweep timer, never by a timer per subscriber.
+let now = Date.now();
+const clock = () => now;
+let server: HttpServer;
+let stream: PriceStream;
+const dropped: string[] = [];
+
+beforeAll(async () => {
+  const freshness = { freshnessMs: 600_000, maxStalenessMs: 1_200_000 };
+  const reader = createPriceReader({
+    l1: createMemoryCache({ maxStalenessMs: freshness.maxStalenessMs }),
+    l2: { getSnapshot: async () => undefined } as unknown as SharedCache,
+    counters: { cacheLookup: () => undefined },
+  });
+  const priceHandler = createPriceHandler({
+    reader,
+    freshness,
+    retryAfterSeconds: 1,
+    pairs: ['eth-usdt'],
+    countServed: () => () => undefined,
+    common: [],
+    clock,
+  });
+  stream = createPriceStream({
+    settings: {
+      maxSubscribersPerWorker: 100,
+      maxSubscribersPerClient: 100,
+      heartbeatMs: 5_000,
+      maxLifetimeMs: 60_000,
+      retryMs: 1000,
+      maxBufferedBytes: 65_536,
+    },
+    reader,
+    priceHandler,
+    trustedProxyHops: 0,
+    common: [],
+    retryAfterSeconds: 1,
+    metrics: {
+      streamSubscribers: () => undefined,
+      streamEventsSent: () => undefined,
+      streamDropped: (reason) => dropped.push(reason),
+      streamFanout: () => undefined,
+    },
+    clock,
+  });
+  const snapshot: PriceSnapshot = {
+    v: 1,
+    pair: 'eth-usdt',
+    symbol: 'ETH/USDT',
+    price: { price: '3500', bid: '3499', ask: '3501', confidence: '0', timestampMs: now },
+    updatedAtMs: now,
+    quorum: { used: 3, configured: 3, min: 2 },
+    sources: [],
+  };
+  reader.accept(snapshot);
+  stream.publish(snapshot);
+  server = await startHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    backlog: 511,
+    listener: (req, res) => void stream.handle(req, res, 'eth-usdt'),
+  });
+});
+
+afterAll(async () => {
+  stream.close();
+  await server?.drain({ timeoutMs: 1000, idleGraceMs: 0 });
+});
+
+test('When a stream reaches STREAM_MAX_LIFETIME_MS, then the server ends it (reason lifetime) and a younger one stays; heartbeats follow the interval', async () => {
+  const url = `http://127.0.0.1:${server.port}/`;
+  const old = await openStream(url);
+  await old.next((e) => e.event === 'price', 2000);
+  now += 30_000;
+  const young = await openStream(url);
+  await young.next((e) => e.event === 'price', 2000);
+  await new Promise((r) => setTimeout(r, 600));
+  // 30 s on the clock: heartbeats are due (5 s interval), nobody's lifetime is over.
+  expect(old.comments.length).toBeGreaterThanOrEqual(1);
+  expect(dropped).toEqual([]);
+  now += 30_001;
+  await old.ended;
+  expect(dropped).toEqual(['lifetime']);
+  await new Promise((r) => setTimeout(r, 600));
+  expect(stream.subscribers()).toBe(1);
+  now += 30_000;
+  await young.ended;
+  expect(dropped).toEqual(['lifetime', 'lifetime']);
+  expect(stream.subscribers()).toBe(0);
+}, 10_000);
