@@ -3,60 +3,10 @@ import type { AddressInfo } from 'node:net';
 import type { PriceReader } from '../../src/application/price-reader';
 import type { PriceSnapshot } from '../../src/application/price-snapshot';
 import { createPriceHandler, type PriceHandler } from '../../src/presentation/price-route';
+import { SNAPSHOT, T } from '../fixtures/snapshots';
 
-const T = Date.UTC(2025, 5, 15, 12, 0, 0); // price timestamp: 2025-06-15T12:00:00.000Z
 const FRESHNESS = { freshnessMs: 5000, maxStalenessMs: 60_000 };
 const RETRY_AFTER_SECONDS = 2;
-
-const SNAPSHOT: PriceSnapshot = {
-  v: 1,
-  pair: 'eth-usdt',
-  symbol: 'ETH/USDT',
-  price: {
-    price: '3500.015',
-    bid: '3500.005',
-    ask: '3500.025',
-    confidence: '0.0025',
-    timestampMs: T,
-  },
-  updatedAtMs: T + 300,
-  quorum: { used: 3, configured: 3, min: 2 },
-  sources: [
-    {
-      exchange: 'binance',
-      state: 'used',
-      price: '3500.01',
-      bid: '3500',
-      ask: '3500.02',
-      timestampMs: T,
-      timestampSource: 'receive',
-      latencyMs: 12,
-      deviationBps: '0.01',
-    },
-    {
-      exchange: 'okx',
-      state: 'used',
-      price: '3500.02',
-      bid: '3500.01',
-      ask: '3500.03',
-      timestampMs: T + 40,
-      timestampSource: 'exchange',
-      latencyMs: 31,
-      deviationBps: '0.01',
-    },
-    {
-      exchange: 'coinbase',
-      state: 'used',
-      price: '3500.015',
-      bid: '3500.005',
-      ask: '3500.025',
-      timestampMs: T + 20,
-      timestampSource: 'exchange',
-      latencyMs: 25,
-      deviationBps: '0',
-    },
-  ],
-};
 
 const ISO = (ms: number) => new Date(ms).toISOString();
 

@@ -1,41 +1,12 @@
 import type { SharedSourceResult } from '../../src/application/ports';
 import type { PriceSnapshot } from '../../src/application/price-snapshot';
 import { parseSnapshot, parseSourceResult } from '../../src/infrastructure/cache/snapshot-schema';
+import { FAILED_SOURCE, SNAPSHOT as SAMPLE, T } from '../fixtures/snapshots';
 
-const T = 1_750_000_000_000;
-
+// The shared sample with its third source failed: every optional field of a source, present and absent.
 const SNAPSHOT: PriceSnapshot = {
-  v: 1,
-  pair: 'eth-usdt',
-  symbol: 'ETH/USDT',
-  price: { price: '3500.015', bid: '3500.005', ask: '3500.025', confidence: '0.0025', timestampMs: T },
-  updatedAtMs: T + 250,
-  quorum: { used: 2, configured: 3, min: 2 },
-  sources: [
-    {
-      exchange: 'binance',
-      state: 'used',
-      price: '3500.01',
-      bid: '3500',
-      ask: '3500.02',
-      timestampMs: T,
-      timestampSource: 'receive',
-      latencyMs: 12.5,
-      deviationBps: '0.01',
-    },
-    {
-      exchange: 'okx',
-      state: 'used',
-      price: '3500.02',
-      bid: '3500.01',
-      ask: '3500.03',
-      timestampMs: T + 5,
-      timestampSource: 'exchange',
-      latencyMs: 30,
-      deviationBps: '0.01',
-    },
-    { exchange: 'kraken', state: 'error', error: 'UPSTREAM_TIMEOUT' },
-  ],
+  ...SAMPLE,
+  sources: [...SAMPLE.sources.slice(0, 2), FAILED_SOURCE],
 };
 
 /** Parsed JSON, edited freely by the poisoning functions below. */
