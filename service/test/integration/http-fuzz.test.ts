@@ -229,8 +229,16 @@ function checkResponse(response: RawResponse, answersHead: boolean): void {
       /^[A-Z_]+$/.test(problem.code);
     if (!wellFormed) throw new Error(`a malformed problem: ${where}`);
   } else if (response.status === 200 && !answersHead) {
-    if (!header(response, 'content-type')?.startsWith('application/json'))
-      throw new Error(`200 not JSON: ${where}`);
+    const type = header(response, 'content-type') ?? '';
+    // The live page at / is the one HTML answer, with its own self-only CSP.
+    if (type === 'text/html; charset=utf-8') {
+      if (!response.body.toString().startsWith('<!doctype html>'))
+        throw new Error(`HTML that is not the page: ${where}`);
+      if (!header(response, 'content-security-policy')?.includes("script-src 'self'"))
+        throw new Error(`the page without its CSP: ${where}`);
+      return;
+    }
+    if (!type.startsWith('application/json')) throw new Error(`200 not JSON: ${where}`);
     JSON.parse(response.body.toString());
   } else if (response.status === 304 && response.body.length > 0) {
     throw new Error(`304 with a body: ${where}`);
