@@ -1,3 +1,4 @@
+import type { SourceOutcome } from '../domain/aggregation';
 import type { Pair } from '../domain/pair';
 import type { Quote } from '../domain/quote';
 import type { PriceSnapshot } from './price-snapshot';
@@ -8,16 +9,6 @@ export interface PriceSource {
   /** Resolves a validated quote or rejects with an AppError whose code says why (see domain/errors.ts). */
   fetchQuote(pair: Pair): Promise<Quote>;
 }
-
-/** One source's outcome for one refresh round, as shared between replicas through L2. */
-export type SharedSourceResult =
-  | { readonly kind: 'quote'; readonly epoch: number; readonly quote: Quote }
-  | {
-      readonly kind: 'failure';
-      readonly epoch: number;
-      readonly state: 'error' | 'circuit_open' | 'rate_limited';
-      readonly errorCode: string;
-    };
 
 /** The right to fetch one source for one pair in one refresh round (epoch = interval number). */
 export interface SourceLease {
@@ -44,8 +35,8 @@ export interface LocalCache {
 export interface SharedCache {
   getSnapshot(pair: string): Promise<PriceSnapshot | undefined>;
   putSnapshot(snapshot: PriceSnapshot): Promise<void>;
-  getSourceResult(source: string, pair: string): Promise<SharedSourceResult | undefined>;
-  putSourceResult(source: string, pair: string, result: SharedSourceResult): Promise<void>;
+  getSourceResult(source: string, pair: string): Promise<SourceOutcome | undefined>;
+  putSourceResult(source: string, pair: string, result: SourceOutcome): Promise<void>;
   /** Cluster-wide single flight: only one caller per source, pair and epoch wins until ttlMs passes. */
   acquireLease(lease: SourceLease, ttlMs: number): Promise<LeaseResult>;
   status(): 'up' | 'down' | 'disabled';

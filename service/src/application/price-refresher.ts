@@ -1,11 +1,11 @@
 import { trace } from '@opentelemetry/api';
-import { aggregate, type AggregationRules, type SourceResult } from '../domain/aggregation';
+import { aggregate, type AggregationRules, type SourceOutcome } from '../domain/aggregation';
 import { AppError } from '../domain/errors';
 import type { Pair } from '../domain/pair';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
-import type { LeaseResult, PriceSource, SharedCache, SharedSourceResult } from './ports';
-import type { PriceSnapshot, SourceView } from './price-snapshot';
+import type { LeaseResult, PriceSource, SharedCache } from './ports';
+import type { PriceSnapshot } from './price-snapshot';
 
 const tracer = trace.getTracer('price-refresher');
 
@@ -37,7 +37,7 @@ export interface RefresherDeps {
 export function createPriceRefresher(deps: RefresherDeps) {
   const { sources, pairs, shared, rules, intervalMs, publish, metrics, logger } = deps;
   const clock = deps.clock ?? Date.now;
-  const latest = new Map<string, SharedSourceResult>();
+  const latest = new Map<string, SourceOutcome>();
   const inFlight = new Map<string, Promise<void>>();
   const snapshots = new Map<string, PriceSnapshot>();
   const quorumLost = new Set<string>();
@@ -69,7 +69,7 @@ export function createPriceRefresher(deps: RefresherDeps) {
     if (lease === 'acquired') await shared.putSourceResult(source.name, pair.slug, result);
   }
 
-  async function fetchResult(source: PriceSource, pair: Pair, epoch: number): Promise<SharedSourceResult> {
+  async function fetchResult(source: PriceSource, pair: Pair, epoch: number): Promise<SourceOutcome> {
     try {
       return { kind: 'quote', epoch, quote: await source.fetchQuote(pair) };
     } catch (error) {
@@ -115,7 +115,7 @@ export function createPriceRefresher(deps: RefresherDeps) {
     // Every source still in flight from an earlier round: that round will publish what they bring.
     if (started.length === 0) return;
     await Promise.race([Promise.all(started), sleep(intervalMs * 0.8)]);
-    for (const pair of pairs) await publishPair(pair, sequence);
+    for (const pair of pairs) await publishPair(pair, sequence, epoch);
   }
 
   /**
@@ -124,16 +124,22 @@ export function createPriceRefresher(deps: RefresherDeps) {
    */
   const superseded = (pair: Pair, sequence: number) => (publishedRound.get(pair.slug) ?? 0) > sequence;
 
-  async function publishPair(pair: Pair, sequence: number): Promise<void> {
+  async function publishPair(pair: Pair, sequence: number, epoch: number): Promise<void> {
     if (superseded(pair, sequence)) return;
     const now = clock();
-    const results: SourceResult[] = sources.map((source) => {
-      const result = latest.get(key(source.name, pair));
-      if (result === undefined) return { exchange: source.name, state: 'error', errorCode: 'NO_RESULT_YET' };
-      if (result.kind === 'quote') return { exchange: source.name, quote: result.quote };
-      return { exchange: source.name, state: result.state, errorCode: result.errorCode };
-    });
-    const outcome = aggregate(results, now, rules);
+    const outcomes = new Map<string, SourceOutcome>();
+    for (const source of sources) {
+      outcomes.set(
+        source.name,
+        latest.get(key(source.name, pair)) ?? {
+          kind: 'failure',
+          epoch,
+          state: 'error',
+          errorCode: 'NO_RESULT_YET',
+        },
+      );
+    }
+    const outcome = aggregate(outcomes, now, rules);
     let previous = snapshots.get(pair.slug);
     if (previous === undefined && outcome.price === undefined) previous = await shared.getSnapshot(pair.slug);
     const snapshot: PriceSnapshot = {
@@ -152,18 +158,7 @@ export function createPriceRefresher(deps: RefresherDeps) {
             },
       updatedAtMs: now,
       quorum: { used: outcome.used, configured: sources.length, min: rules.minQuorum },
-      sources: outcome.sources.map((report): SourceView => ({
-        exchange: report.exchange,
-        state: report.state,
-        price: report.mid,
-        bid: report.quote?.bid,
-        ask: report.quote?.ask,
-        timestampMs: report.quote?.timestampMs,
-        timestampSource: report.quote?.timestampSource,
-        latencyMs: report.quote?.latencyMs,
-        deviationBps: report.deviationBps,
-        error: report.errorCode,
-      })),
+      sources: outcome.sources,
     };
     snapshots.set(pair.slug, snapshot);
     metrics.aggregationRound(pair.slug, outcome.price !== undefined, outcome.used, outcome.sources);
@@ -174,7 +169,7 @@ export function createPriceRefresher(deps: RefresherDeps) {
         pair: pair.slug,
         used: outcome.used,
         min: rules.minQuorum,
-        sources: Object.fromEntries(outcome.sources.map((s) => [s.exchange, s.errorCode ?? s.state])),
+        sources: Object.fromEntries(outcome.sources.map((s) => [s.exchange, s.error ?? s.state])),
       });
     } else if (outcome.price !== undefined && quorumLost.delete(pair.slug)) {
       logger.info('quorum regained: publishing fresh prices again', { pair: pair.slug, used: outcome.used });

@@ -1,4 +1,6 @@
-import type { SourceState } from '../domain/aggregation';
+import type { SourceView } from '../domain/aggregation';
+
+export type { SourceView };
 
 /**
  * What one aggregation round publishes for a pair: the last good price and the current state of every
@@ -24,19 +26,6 @@ export interface PriceSnapshot {
   readonly updatedAtMs: number;
   readonly quorum: { readonly used: number; readonly configured: number; readonly min: number };
   readonly sources: readonly SourceView[];
-}
-
-export interface SourceView {
-  readonly exchange: string;
-  readonly state: SourceState;
-  readonly price?: string;
-  readonly bid?: string;
-  readonly ask?: string;
-  readonly timestampMs?: number;
-  readonly timestampSource?: 'exchange' | 'receive';
-  readonly latencyMs?: number;
-  readonly deviationBps?: string;
-  readonly error?: string;
 }
 
 export type PriceStatus = 'ok' | 'degraded' | 'stale' | 'unavailable';

@@ -4,25 +4,37 @@ import type { Quote } from './quote';
 /** What happened to one source in one aggregation round. */
 export type SourceState = 'used' | 'rejected_outlier' | 'stale' | 'error' | 'circuit_open' | 'rate_limited';
 
-/** One source's input to a round: a validated quote, or the reason there is none. */
-export type SourceResult =
-  | { readonly exchange: string; readonly quote: Quote }
+/** Why a source brought no quote this round. */
+export type FailureState = 'error' | 'circuit_open' | 'rate_limited';
+
+/**
+ * One source's outcome for one refresh round: a validated quote, or the reason there is none. What replicas
+ * share through Redis (the lease winner writes it, the others read it) and what aggregation takes.
+ */
+export type SourceOutcome =
+  | { readonly kind: 'quote'; readonly epoch: number; readonly quote: Quote }
   | {
-      readonly exchange: string;
-      readonly quote?: undefined;
-      readonly state: 'error' | 'circuit_open' | 'rate_limited';
+      readonly kind: 'failure';
+      readonly epoch: number;
+      readonly state: FailureState;
       readonly errorCode: string;
     };
 
-export interface SourceReport {
+/** One source as a client is shown it (in the snapshot and the API): what aggregation made of its outcome. */
+export interface SourceView {
   readonly exchange: string;
   readonly state: SourceState;
-  readonly quote?: Quote;
   /** Mid of the source's bid and ask. */
-  readonly mid?: string;
+  readonly price?: string;
+  readonly bid?: string;
+  readonly ask?: string;
+  readonly timestampMs?: number;
+  readonly timestampSource?: 'exchange' | 'receive';
+  readonly latencyMs?: number;
   /** Distance of the source's mid from the cross-source median, in basis points (2 decimals). */
   readonly deviationBps?: string;
-  readonly errorCode?: string;
+  /** The error code of a failed source. */
+  readonly error?: string;
 }
 
 export interface AggregatedPrice {
@@ -46,7 +58,7 @@ export interface AggregationRules {
 export interface AggregationResult {
   /** Undefined when fewer than minQuorum sources survive validation, staleness and outlier rejection. */
   readonly price: AggregatedPrice | undefined;
-  readonly sources: readonly SourceReport[];
+  readonly sources: readonly SourceView[];
   readonly used: number;
 }
 
@@ -58,31 +70,25 @@ const BPS = new Big(10_000);
  * further than maxDeviationBps from it, then the median again of what is left, if a quorum is left.
  */
 export function aggregate(
-  results: readonly SourceResult[],
+  /** Each configured source's outcome, by the name the caller knows it by, in the order to report them. */
+  outcomes: ReadonlyMap<string, SourceOutcome>,
   nowMs: number,
   rules: AggregationRules,
 ): AggregationResult {
-  const reports = new Map<string, SourceReport>();
-  // Reports are keyed by the result's exchange, the name the caller asked for.
+  const reports = new Map<string, SourceView>();
   const fresh: { exchange: string; quote: Quote; mid: Big }[] = [];
-  for (const result of results) {
-    if (result.quote === undefined) {
-      reports.set(result.exchange, {
-        exchange: result.exchange,
-        state: result.state,
-        errorCode: result.errorCode,
-      });
+  for (const [exchange, outcome] of outcomes) {
+    if (outcome.kind === 'failure') {
+      reports.set(
+        exchange,
+        view(exchange, outcome.state, undefined, undefined, undefined, outcome.errorCode),
+      );
       continue;
     }
-    const { exchange, quote } = result;
+    const { quote } = outcome;
     const mid = new Big(quote.bid).plus(quote.ask).div(TWO);
     if (nowMs - quote.timestampMs > rules.maxSourceAgeMs) {
-      reports.set(exchange, {
-        exchange,
-        state: 'stale',
-        quote,
-        mid: toDecimalString(mid),
-      });
+      reports.set(exchange, view(exchange, 'stale', quote, toDecimalString(mid)));
     } else {
       fresh.push({ exchange, quote, mid });
     }
@@ -93,13 +99,16 @@ export function aggregate(
   for (const candidate of fresh) {
     const deviation = deviationBps(candidate.mid, firstMedian as Big);
     if (deviation.gt(rules.maxDeviationBps)) {
-      reports.set(candidate.exchange, {
-        exchange: candidate.exchange,
-        state: 'rejected_outlier',
-        quote: candidate.quote,
-        mid: toDecimalString(candidate.mid),
-        deviationBps: toDecimalString(deviation.round(2)),
-      });
+      reports.set(
+        candidate.exchange,
+        view(
+          candidate.exchange,
+          'rejected_outlier',
+          candidate.quote,
+          toDecimalString(candidate.mid),
+          toDecimalString(deviation.round(2)),
+        ),
+      );
     } else {
       accepted.push(candidate);
     }
@@ -107,17 +116,20 @@ export function aggregate(
 
   const finalMedian = accepted.length > 0 ? median(accepted.map((a) => a.mid)) : undefined;
   for (const { exchange, quote, mid } of accepted) {
-    reports.set(exchange, {
+    reports.set(
       exchange,
-      state: 'used',
-      quote,
-      mid: toDecimalString(mid),
-      deviationBps: toDecimalString(deviationBps(mid, finalMedian as Big).round(2)),
-    });
+      view(
+        exchange,
+        'used',
+        quote,
+        toDecimalString(mid),
+        toDecimalString(deviationBps(mid, finalMedian as Big).round(2)),
+      ),
+    );
   }
 
   // Keep the caller's source order so responses are stable from one round to the next.
-  const sources = results.map((r) => reports.get(r.exchange) as SourceReport);
+  const sources = [...outcomes.keys()].map((exchange) => reports.get(exchange) as SourceView);
   if (accepted.length < rules.minQuorum || finalMedian === undefined) {
     return { price: undefined, sources, used: accepted.length };
   }
@@ -138,6 +150,29 @@ export function aggregate(
     },
     sources,
     used: accepted.length,
+  };
+}
+
+/** Every field present (undefined where it does not apply), so each view has the same shape. */
+function view(
+  exchange: string,
+  state: SourceState,
+  quote: Quote | undefined,
+  mid: string | undefined,
+  deviation?: string,
+  error?: string,
+): SourceView {
+  return {
+    exchange,
+    state,
+    price: mid,
+    bid: quote?.bid,
+    ask: quote?.ask,
+    timestampMs: quote?.timestampMs,
+    timestampSource: quote?.timestampSource,
+    latencyMs: quote?.latencyMs,
+    deviationBps: deviation,
+    error,
   };
 }
 

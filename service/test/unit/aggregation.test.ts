@@ -1,4 +1,11 @@
-import { aggregate, median, type AggregationRules, type SourceResult } from '../../src/domain/aggregation';
+import {
+  aggregate as aggregateOutcomes,
+  median,
+  type AggregationRules,
+  type FailureState,
+  type SourceState,
+  type SourceView,
+} from '../../src/domain/aggregation';
 import { Big } from '../../src/domain/decimal';
 import type { Quote } from '../../src/domain/quote';
 
@@ -18,12 +25,56 @@ function quote(exchange: string, bid: string, ask: string, ageMs = 0): Quote {
   };
 }
 
+/** One source's input, written the short way: its quote, or its failure. */
+type SourceInput =
+  | { readonly exchange: string; readonly quote: Quote }
+  | { readonly exchange: string; readonly state: FailureState; readonly errorCode: string };
+
+/** aggregate() over inputs in this order (the epoch plays no part in aggregation). */
+function aggregate(inputs: readonly SourceInput[], nowMs: number, rules: AggregationRules) {
+  return aggregateOutcomes(
+    new Map(
+      inputs.map((input) => [
+        input.exchange,
+        'quote' in input
+          ? { kind: 'quote', epoch: 1, quote: input.quote }
+          : { kind: 'failure', epoch: 1, state: input.state, errorCode: input.errorCode },
+      ]),
+    ),
+    nowMs,
+    rules,
+  );
+}
+
+/** The view a client is shown of a source: every field present, undefined where it does not apply. */
+function shown(
+  exchange: string,
+  state: SourceState,
+  q?: Quote,
+  mid?: string,
+  deviationBps?: string,
+  error?: string,
+): SourceView {
+  return {
+    exchange,
+    state,
+    price: mid,
+    bid: q?.bid,
+    ask: q?.ask,
+    timestampMs: q?.timestampMs,
+    timestampSource: q?.timestampSource,
+    latencyMs: q?.latencyMs,
+    deviationBps,
+    error,
+  };
+}
+
 /** A source whose bid and ask are both `price`, so its mid is exactly `price`. */
-function at(exchange: string, price: string, ageMs = 0): SourceResult {
+function at(exchange: string, price: string, ageMs = 0): SourceInput {
   return { exchange, quote: quote(exchange, price, price, ageMs) };
 }
 
-function book(exchange: string, bid: string, ask: string, ageMs = 0): SourceResult {
+function book(exchange: string, bid: string, ask: string, ageMs = 0): SourceInput {
   return { exchange, quote: quote(exchange, bid, ask, ageMs) };
 }
 
@@ -92,7 +143,7 @@ describe('aggregate: the price', () => {
       NOW,
       { ...RULES, minQuorum: 2 },
     );
-    expect(result.sources.map((s) => s.mid)).toEqual(['3500.01', '3500.02']);
+    expect(result.sources.map((s) => s.price)).toEqual(['3500.01', '3500.02']);
     expect(result.price?.price).toBe('3500.015');
     expect(result.price?.bid).toBe('3500.005');
     expect(result.price?.ask).toBe('3500.025');
@@ -203,7 +254,7 @@ describe('aggregate: the price', () => {
       timestampMs: NOW,
       used: 3,
     });
-    expect(result.sources.map((s) => s.mid)).toEqual(['3500.2', '3500.3', '3500.1']);
+    expect(result.sources.map((s) => s.price)).toEqual(['3500.2', '3500.3', '3500.1']);
   });
 });
 
@@ -215,13 +266,9 @@ describe('aggregate: outlier rejection', () => {
       RULES,
     );
     expect(result.used).toBe(4);
-    expect(result.sources[3]).toStrictEqual({
-      exchange: 'kraken',
-      state: 'used',
-      quote: quote('kraken', '3030', '3030'),
-      mid: '3030',
-      deviationBps: '100',
-    });
+    expect(result.sources[3]).toStrictEqual(
+      shown('kraken', 'used', quote('kraken', '3030', '3030'), '3030', '100'),
+    );
     expect(result.price?.price).toBe('3000');
   });
 
@@ -232,13 +279,9 @@ describe('aggregate: outlier rejection', () => {
       RULES,
     );
     expect(result.used).toBe(3);
-    expect(result.sources[3]).toStrictEqual({
-      exchange: 'kraken',
-      state: 'rejected_outlier',
-      quote: quote('kraken', '3030.03', '3030.03'),
-      mid: '3030.03',
-      deviationBps: '100.1',
-    });
+    expect(result.sources[3]).toStrictEqual(
+      shown('kraken', 'rejected_outlier', quote('kraken', '3030.03', '3030.03'), '3030.03', '100.1'),
+    );
     expect(result.price?.price).toBe('3000');
   });
 
@@ -306,12 +349,9 @@ describe('aggregate: staleness', () => {
       NOW,
       RULES,
     );
-    expect(result.sources[0]).toStrictEqual({
-      exchange: 'binance',
-      state: 'stale',
-      quote: quote('binance', '9999', '9999', 10_001),
-      mid: '9999',
-    });
+    expect(result.sources[0]).toStrictEqual(
+      shown('binance', 'stale', quote('binance', '9999', '9999', 10_001), '9999'),
+    );
     expect(result.used).toBe(3);
     expect(result.price?.price).toBe('3001');
     expect(result.price?.timestampMs).toBe(NOW);
@@ -344,21 +384,9 @@ describe('aggregate: quorum and failures', () => {
       price: undefined,
       used: 2,
       sources: [
-        {
-          exchange: 'binance',
-          state: 'used',
-          quote: quote('binance', '3000', '3000'),
-          mid: '3000',
-          deviationBps: '1.67',
-        },
-        { exchange: 'okx', state: 'error', errorCode: 'UPSTREAM_TIMEOUT' },
-        {
-          exchange: 'coinbase',
-          state: 'used',
-          quote: quote('coinbase', '3001', '3001'),
-          mid: '3001',
-          deviationBps: '1.67',
-        },
+        shown('binance', 'used', quote('binance', '3000', '3000'), '3000', '1.67'),
+        shown('okx', 'error', undefined, undefined, undefined, 'UPSTREAM_TIMEOUT'),
+        shown('coinbase', 'used', quote('coinbase', '3001', '3001'), '3001', '1.67'),
       ],
     });
   });
@@ -383,9 +411,9 @@ describe('aggregate: quorum and failures', () => {
       price: undefined,
       used: 0,
       sources: [
-        { exchange: 'binance', state: 'error', errorCode: 'UPSTREAM_HTTP_STATUS' },
-        { exchange: 'okx', state: 'circuit_open', errorCode: 'UPSTREAM_CIRCUIT_OPEN' },
-        { exchange: 'kraken', state: 'rate_limited', errorCode: 'UPSTREAM_RATE_LIMITED' },
+        shown('binance', 'error', undefined, undefined, undefined, 'UPSTREAM_HTTP_STATUS'),
+        shown('okx', 'circuit_open', undefined, undefined, undefined, 'UPSTREAM_CIRCUIT_OPEN'),
+        shown('kraken', 'rate_limited', undefined, undefined, undefined, 'UPSTREAM_RATE_LIMITED'),
       ],
     });
   });
@@ -430,7 +458,7 @@ describe('aggregate: decimal edge cases (never a float)', () => {
       timestampMs: NOW,
       used: 3,
     });
-    expect(result.sources.map((s) => s.mid)).toEqual([tiny, tiny, tiny]);
+    expect(result.sources.map((s) => s.price)).toEqual([tiny, tiny, tiny]);
   });
 
   test('When prices differ only past the 15th significant digit, then the median is exact', () => {
@@ -454,7 +482,7 @@ describe('aggregate: decimal edge cases (never a float)', () => {
       ...RULES,
       minQuorum: 1,
     });
-    expect(result.sources[0]?.mid).toBe('1.0000000000000002');
+    expect(result.sources[0]?.price).toBe('1.0000000000000002');
     expect(result.price?.price).toBe('1.0000000000000002');
   });
 
@@ -499,7 +527,7 @@ describe('aggregate: decimal edge cases (never a float)', () => {
       NOW,
       { ...RULES, minQuorum: 2 },
     );
-    expect(result.sources.map((s) => s.mid)).toEqual(['0.000000000000000002', '0.000000000000000002']);
+    expect(result.sources.map((s) => s.price)).toEqual(['0.000000000000000002', '0.000000000000000002']);
     expect(result.price?.price).toBe('0.000000000000000002');
   });
 

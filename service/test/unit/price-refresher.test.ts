@@ -1,13 +1,7 @@
-import type {
-  LeaseResult,
-  PriceSource,
-  SharedCache,
-  SharedSourceResult,
-  SourceLease,
-} from '../../src/application/ports';
+import type { LeaseResult, PriceSource, SharedCache, SourceLease } from '../../src/application/ports';
 import { createPriceRefresher, type PriceRefresher } from '../../src/application/price-refresher';
 import type { PriceSnapshot } from '../../src/application/price-snapshot';
-import type { AggregationRules } from '../../src/domain/aggregation';
+import type { AggregationRules, SourceOutcome } from '../../src/domain/aggregation';
 import {
   CircuitOpenError,
   UpstreamHttpError,
@@ -81,14 +75,14 @@ class FakeShared implements SharedCache {
   readonly enabled = true;
   readonly leaseKeys: string[] = [];
   readonly leaseHolders = new Map<string, string>();
-  readonly results = new Map<string, SharedSourceResult>();
-  readonly resultPuts: { source: string; pair: string; result: SharedSourceResult }[] = [];
+  readonly results = new Map<string, SourceOutcome>();
+  readonly resultPuts: { source: string; pair: string; result: SourceOutcome }[] = [];
   readonly snapshots = new Map<string, PriceSnapshot>();
   readonly snapshotGets: string[] = [];
   readonly snapshotPuts: PriceSnapshot[] = [];
   otherReplicaDelayMs = 60;
   /** What the other replica fetched for a source in an epoch. */
-  otherReplicaResult: (source: string, epoch: number) => SharedSourceResult = (source, epoch) => ({
+  otherReplicaResult: (source: string, epoch: number) => SourceOutcome = (source, epoch) => ({
     kind: 'failure',
     epoch,
     state: 'error',
@@ -112,11 +106,11 @@ class FakeShared implements SharedCache {
     if (this.mode !== 'down') this.snapshots.set(snapshot.pair, snapshot);
   }
 
-  async getSourceResult(source: string, pair: string): Promise<SharedSourceResult | undefined> {
+  async getSourceResult(source: string, pair: string): Promise<SourceOutcome | undefined> {
     return this.mode === 'down' ? undefined : this.results.get(`${source}|${pair}`);
   }
 
-  async putSourceResult(source: string, pair: string, result: SharedSourceResult): Promise<void> {
+  async putSourceResult(source: string, pair: string, result: SourceOutcome): Promise<void> {
     this.resultPuts.push({ source, pair, result });
     if (this.mode !== 'down') this.results.set(`${source}|${pair}`, result);
   }

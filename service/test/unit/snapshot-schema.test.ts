@@ -1,4 +1,4 @@
-import type { SharedSourceResult } from '../../src/application/ports';
+import type { SourceOutcome } from '../../src/domain/aggregation';
 import type { PriceSnapshot } from '../../src/application/price-snapshot';
 import { parseSnapshot, parseSourceResult } from '../../src/infrastructure/cache/snapshot-schema';
 import { FAILED_SOURCE, SNAPSHOT as SAMPLE, T } from '../fixtures/snapshots';
@@ -93,7 +93,7 @@ describe('parseSnapshot', () => {
   });
 });
 
-const QUOTE_RESULT: SharedSourceResult = {
+const QUOTE_RESULT: SourceOutcome = {
   kind: 'quote',
   epoch: 1_750_000_000,
   quote: {
@@ -109,7 +109,7 @@ const QUOTE_RESULT: SharedSourceResult = {
   },
 };
 
-const FAILURE_RESULT: SharedSourceResult = {
+const FAILURE_RESULT: SourceOutcome = {
   kind: 'failure',
   epoch: 1_750_000_000,
   state: 'rate_limited',

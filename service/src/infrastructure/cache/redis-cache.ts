@@ -1,5 +1,6 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import type { LeaseResult, SharedCache, SharedSourceResult } from '../../application/ports';
+import type { LeaseResult, SharedCache } from '../../application/ports';
+import type { SourceOutcome } from '../../domain/aggregation';
 import type { PriceSnapshot } from '../../application/price-snapshot';
 import type { Logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
@@ -131,7 +132,7 @@ export function createRedisCache(
       return result;
     },
 
-    async putSourceResult(source, pair, result: SharedSourceResult) {
+    async putSourceResult(source, pair, result: SourceOutcome) {
       await attempt('put_source_result', () =>
         client.set(k.source(source, pair), JSON.stringify(result), 'PX', options.sourceResultTtlMs),
       );

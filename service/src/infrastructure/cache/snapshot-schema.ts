@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isDecimalString, isPositiveDecimalString } from '../../domain/decimal';
 import { MAX_FUTURE_SKEW_MS } from '../../domain/quote';
-import type { SharedSourceResult } from '../../application/ports';
+import type { SourceOutcome } from '../../domain/aggregation';
 import type { PriceSnapshot } from '../../application/price-snapshot';
 
 // Values read back from Redis are untrusted input: another version, a bug or a person may have written
@@ -84,8 +84,8 @@ export function parseSnapshot(text: string): PriceSnapshot | undefined {
   return safeParse(snapshotSchema, text) as PriceSnapshot | undefined;
 }
 
-export function parseSourceResult(text: string): SharedSourceResult | undefined {
-  return safeParse(sourceResultSchema, text) as SharedSourceResult | undefined;
+export function parseSourceResult(text: string): SourceOutcome | undefined {
+  return safeParse(sourceResultSchema, text) as SourceOutcome | undefined;
 }
 
 function safeParse(schema: z.ZodType, text: string): unknown {
