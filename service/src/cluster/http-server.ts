@@ -134,18 +134,21 @@ export async function startHttpServer(options: {
     connections.set(socket, { inFlight: 0, idleSince: Date.now(), bytesReadWhenIdle: 0 });
     socket.once('close', () => connections.delete(socket));
   });
+  // 'close' comes after 'finish', i.e. once the last byte has been handed to the kernel (or the socket died):
+  // a response ended but still being sent to a slow reader is in flight until then. One listener function
+  // for every response, so the hot path allocates no closure for this.
+  function onResponseClose(this: ServerResponse): void {
+    const socket = this.req.socket as Socket;
+    const state = connections.get(socket);
+    if (state === undefined || --state.inFlight > 0) return;
+    state.idleSince = Date.now();
+    state.bytesReadWhenIdle = socket.bytesRead;
+  }
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const state = connections.get(req.socket as Socket);
     if (state === undefined) return;
     state.inFlight++;
-    // 'close' comes after 'finish', i.e. once the last byte has been handed to the kernel (or the socket
-    // died): a response ended but still being sent to a slow reader is in flight until then.
-    res.once('close', () => {
-      state.inFlight--;
-      if (state.inFlight > 0) return;
-      state.idleSince = Date.now();
-      state.bytesReadWhenIdle = req.socket.bytesRead;
-    });
+    res.once('close', onResponseClose);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
