@@ -157,8 +157,16 @@ export interface TestRedisCluster {
   stop(): Promise<void>;
 }
 
-/** Three masters (no replicas) from `redis-server --cluster-enabled yes` and `redis-cli --cluster create`. */
-export async function startRedisCluster(): Promise<TestRedisCluster> {
+/**
+ * Three masters (no replicas) from `redis-server --cluster-enabled yes` and `redis-cli --cluster create`;
+ * with `password`, every node requires it (`requirepass`, and `masterauth` between nodes).
+ */
+export async function startRedisCluster(options: { password?: string } = {}): Promise<TestRedisCluster> {
+  const auth =
+    options.password === undefined
+      ? []
+      : ['--requirepass', options.password, '--masterauth', options.password];
+  const cliAuth = options.password === undefined ? [] : ['-a', options.password, '--no-auth-warning'];
   requireBinary('redis-server');
   requireBinary('redis-cli');
   const dir = mkdtempSync(path.join(tmpdir(), 'redis-cluster-'));
@@ -186,6 +194,7 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
             '2000',
             '--dir',
             dir,
+            ...auth,
             ...EPHEMERAL,
           ],
           /ready to accept connections/i,
@@ -195,6 +204,7 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     const create = spawnSync(
       'redis-cli',
       [
+        ...cliAuth,
         '--cluster',
         'create',
         ...ports.map((p) => `127.0.0.1:${p}`),
@@ -210,7 +220,7 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     for (;;) {
       const states = ports.map((p) =>
         /cluster_state:ok/.test(
-          spawnSync('redis-cli', ['-p', String(p), 'cluster', 'info']).stdout.toString(),
+          spawnSync('redis-cli', [...cliAuth, '-p', String(p), 'cluster', 'info']).stdout.toString(),
         ),
       );
       if (states.every(Boolean)) break;
