@@ -67,9 +67,16 @@ export interface TestSentinel {
 
 /**
  * One master, one replica, one sentinel (quorum 1) on loopback. The sentinel declares the master down after
- * `downAfterMs` without an answer and promotes the replica.
+ * `downAfterMs` without an answer and promotes the replica. With `password`, master and replica require it;
+ * with `sentinelPassword`, the sentinel requires its own.
  */
-export async function startRedisSentinel(options: { downAfterMs?: number } = {}): Promise<TestSentinel> {
+export async function startRedisSentinel(
+  options: { downAfterMs?: number; password?: string; sentinelPassword?: string } = {},
+): Promise<TestSentinel> {
+  const auth =
+    options.password === undefined
+      ? []
+      : ['--requirepass', options.password, '--masterauth', options.password];
   requireBinary('redis-server');
   requireBinary('redis-sentinel');
   const dir = mkdtempSync(path.join(tmpdir(), 'redis-sentinel-'));
@@ -81,7 +88,7 @@ export async function startRedisSentinel(options: { downAfterMs?: number } = {})
       await launch(
         'master',
         'redis-server',
-        ['--port', String(masterPort), '--dir', dir, ...EPHEMERAL],
+        ['--port', String(masterPort), '--dir', dir, ...auth, ...EPHEMERAL],
         /ready to accept connections/i,
       ),
     );
@@ -97,6 +104,7 @@ export async function startRedisSentinel(options: { downAfterMs?: number } = {})
           '--replicaof',
           '127.0.0.1',
           String(masterPort),
+          ...auth,
           ...EPHEMERAL,
         ],
         /MASTER <-> REPLICA sync: Finished with success/i,
@@ -111,6 +119,8 @@ export async function startRedisSentinel(options: { downAfterMs?: number } = {})
         'protected-mode no',
         `dir ${dir}`,
         `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`,
+        ...(options.password === undefined ? [] : [`sentinel auth-pass ${name} ${options.password}`]),
+        ...(options.sentinelPassword === undefined ? [] : [`requirepass ${options.sentinelPassword}`]),
         `sentinel down-after-milliseconds ${name} ${options.downAfterMs ?? 1000}`,
         `sentinel failover-timeout ${name} 5000`,
         `sentinel parallel-syncs ${name} 1`,
@@ -133,6 +143,9 @@ export async function startRedisSentinel(options: { downAfterMs?: number } = {})
     killMaster: () => kill(master),
     currentMasterPort() {
       const answer = spawnSync('redis-cli', [
+        ...(options.sentinelPassword === undefined
+          ? []
+          : ['-a', options.sentinelPassword, '--no-auth-warning']),
         '-p',
         String(sentinelPort),
         'sentinel',

@@ -4,28 +4,42 @@ import { createLogger } from '../../src/shared/logger';
 import { createMetrics } from '../../src/shared/metrics';
 import { SNAPSHOT } from '../fixtures/snapshots';
 import { eventually } from '../helpers/metrics';
-import { startRedisCluster, type TestRedisCluster } from '../helpers/redis-topologies';
+import {
+  startRedisCluster,
+  startRedisSentinel,
+  type TestRedisCluster,
+  type TestSentinel,
+} from '../helpers/redis-topologies';
 
-// A password-protected 3-master Cluster: REDIS_PASSWORD reaches every node the client is redirected to.
-const PASSWORD = 'cluster-secret';
+// Password-protected setups: a 3-master Cluster (REDIS_PASSWORD reaches every node the client is redirected
+// to) and a Sentinel whose sentinel has its own password (REDIS_SENTINEL_PASSWORD) beside the data nodes'.
+const PASSWORD = 'data-secret';
+const SENTINEL_PASSWORD = 'sentinel-secret';
 let cluster: TestRedisCluster;
+let sentinel: TestSentinel;
 
 beforeAll(async () => {
-  cluster = await startRedisCluster({ password: PASSWORD });
+  [cluster, sentinel] = await Promise.all([
+    startRedisCluster({ password: PASSWORD }),
+    startRedisSentinel({ password: PASSWORD, sentinelPassword: SENTINEL_PASSWORD }),
+  ]);
 }, 30_000);
 
 afterAll(async () => {
-  await cluster?.stop();
+  await Promise.all([cluster?.stop(), sentinel?.stop()]);
 });
 
 function cacheWith(password: string | undefined) {
-  const topology: RedisTopology = {
+  return cacheOn({
     kind: 'cluster',
     nodes: cluster.ports.map((port) => ({ host: '127.0.0.1', port })),
     username: undefined,
     password,
     tls: false,
-  };
+  });
+}
+
+function cacheOn(topology: RedisTopology) {
   return createRedisCache(
     {
       topology,
@@ -69,5 +83,33 @@ test('When the password is wrong or missing, then the cache stays down and answe
     } finally {
       await cache.close();
     }
+  }
+});
+
+test('When the sentinel and the data nodes each have their password, then the master is found and used', async () => {
+  const cache = cacheOn({
+    kind: 'sentinel',
+    sentinels: [{ host: '127.0.0.1', port: Number(sentinel.sentinels.split(':')[1]) }],
+    name: sentinel.name,
+    username: undefined,
+    password: PASSWORD,
+    sentinelUsername: undefined,
+    sentinelPassword: SENTINEL_PASSWORD,
+    tls: false,
+  });
+  try {
+    await eventually(
+      async () => cache.status(),
+      (s) => s === 'up',
+      { what: 'sentinel client ready' },
+    );
+    await cache.putSnapshot(SNAPSHOT);
+    expect(await cache.getSnapshot('eth-usdt')).toStrictEqual(SNAPSHOT);
+    expect(await cache.acquireLease({ source: 'okx', pair: 'eth-usdt', epoch: 7 }, 1000)).toBe('acquired');
+    expect(await cache.acquireLease({ source: 'okx', pair: 'eth-usdt', epoch: 7 }, 1000)).toBe(
+      'held_elsewhere',
+    );
+  } finally {
+    await cache.close();
   }
 });
