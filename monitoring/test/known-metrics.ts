@@ -16,6 +16,7 @@ export const KNOWN_METRICS: readonly string[] = [
   'http_connections_dropped_total',
   'http_rejected_requests_total',
   'rate_limit_decisions_total',
+  'rate_limit_identity_fallbacks_total',
   // Price serving and caching
   'price_responses_total',
   'price_cache_lookups_total',

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parsePair, type Pair } from './domain/pair';
@@ -82,6 +83,11 @@ export interface Config {
      * N proxies in front that are trusted to append it.
      */
     readonly trustedProxyHops: number;
+    /**
+     * The proxies X-Forwarded-For is taken from, as CIDRs (a bare address is /32 or /128): an entry is used
+     * only while the TCP peer, and each hop skipped from the right, is inside one. Required when hops > 0.
+     */
+    readonly trustedProxyCidrs: readonly string[];
   };
   /** Origins allowed to read responses in a browser (CORS): undefined = none, '*' = any, or a list. */
   readonly corsAllowOrigins: '*' | readonly string[] | undefined;
@@ -179,6 +185,7 @@ const envSchema = z.object({
   RATE_LIMIT_REQUESTS: int(0, 1_000_000_000, 0),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400, 60),
   TRUSTED_PROXY_HOPS: int(0, 10, 0),
+  TRUSTED_PROXY_CIDRS: z.string().trim().optional(),
   CORS_ALLOW_ORIGINS: z.string().trim().optional(),
   STREAM_MAX_SUBSCRIBERS_PER_WORKER: int(1, 1_000_000, 8000),
   STREAM_MAX_SUBSCRIBERS_PER_CLIENT: int(1, 100_000, 20),
@@ -253,6 +260,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
   if (sourceNames.length === 0) problems.push('SOURCES: at least one source is required');
   const corsAllowOrigins = parseCorsOrigins(env.CORS_ALLOW_ORIGINS, problems);
   const redisTopology = parseRedisTopology(env, failed, problems);
+  const trustedProxyCidrs = parseCidrs(env.TRUSTED_PROXY_CIDRS, problems);
 
   check(['MIN_QUORUM'], () => {
     if (sources.length > 0 && e.MIN_QUORUM > sources.length) {
@@ -319,6 +327,14 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
       );
     }
   });
+  check(['TRUSTED_PROXY_HOPS'], () => {
+    // Invalid entries are reported on their own; this is for none given at all.
+    if (e.TRUSTED_PROXY_HOPS > 0 && splitList(env.TRUSTED_PROXY_CIDRS ?? '').length === 0) {
+      problems.push(
+        `TRUSTED_PROXY_HOPS: ${e.TRUSTED_PROXY_HOPS} needs TRUSTED_PROXY_CIDRS (the proxies X-Forwarded-For is taken from); without it any client could pick its own address`,
+      );
+    }
+  });
   if (problems.length > 0) throw new ConfigError(problems);
 
   return deepFreeze({
@@ -369,6 +385,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
       requests: e.RATE_LIMIT_REQUESTS,
       windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
       trustedProxyHops: e.TRUSTED_PROXY_HOPS,
+      trustedProxyCidrs,
     },
     corsAllowOrigins,
     stream: {
@@ -503,6 +520,28 @@ function parseNodes(
  * `*`, or a comma-separated list of origins as browsers send them (`scheme://host[:port]`, no path): the
  * Origin header is compared byte for byte, so anything else could never match and is a mistake.
  */
+/** Comma-separated CIDRs or bare addresses, each checked; kept as `address/prefix`, lower case. */
+function parseCidrs(value: string | undefined, problems: string[]): string[] {
+  const cidrs: string[] = [];
+  for (const item of splitList(value ?? '')) {
+    const slash = item.indexOf('/');
+    const address = (slash === -1 ? item : item.slice(0, slash)).toLowerCase();
+    const family = isIP(address);
+    const max = family === 6 ? 128 : 32;
+    const prefixText = slash === -1 ? String(max) : item.slice(slash + 1);
+    const prefix = Number(prefixText);
+    if (family === 0 || !/^(0|[1-9]\d{0,2})$/.test(prefixText) || prefix > max) {
+      problems.push(
+        `TRUSTED_PROXY_CIDRS: "${item}" is not an address or CIDR (like 10.0.0.0/8 or 2001:db8::/32)`,
+      );
+      continue;
+    }
+    const cidr = `${address}/${prefix}`;
+    if (!cidrs.includes(cidr)) cidrs.push(cidr);
+  }
+  return cidrs;
+}
+
 function parseCorsOrigins(value: string | undefined, problems: string[]): '*' | string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const items = splitList(value);

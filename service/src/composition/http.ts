@@ -63,6 +63,7 @@ export function buildHttp(
     reader,
     priceHandler,
     trustedProxyHops: config.rateLimit.trustedProxyHops,
+    trustedProxyCidrs: config.rateLimit.trustedProxyCidrs,
     common,
     retryAfterSeconds: Math.max(1, Math.ceil(config.stream.retryMs / 1000)),
     metrics: deps.metrics,
@@ -108,9 +109,13 @@ export function buildHttp(
             limiter,
             requests: config.rateLimit.requests,
             windowSeconds: config.rateLimit.windowSeconds,
-            trustedProxyHops: config.rateLimit.trustedProxyHops,
+            trustedProxies: {
+              hops: config.rateLimit.trustedProxyHops,
+              cidrs: config.rateLimit.trustedProxyCidrs,
+            },
             common,
             counted: (result) => deps.metrics.rateLimitDecision(result),
+            identityFallback: () => deps.metrics.rateLimitIdentityFallback(),
           }),
   };
   const app = createApp(appDeps);

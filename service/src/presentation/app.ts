@@ -39,6 +39,8 @@ export interface AppDeps {
 
 const PRICE_PREFIX = '/api/v1/prices/';
 const ALLOWED = 'GET, HEAD';
+/** The probes' paths, exempt from the rate limit. */
+const PROBE_PATHS: ReadonlySet<string> = new Set(['/health/liveness', '/health/readiness']);
 
 /**
  * The trace id to keep as the latency exemplar: only for a span that is recorded and sampled (exported).
@@ -392,14 +394,16 @@ export function createRequestListener(
       const origin = cors.allowedOrigin(req);
       if (origin !== undefined) res.setHeader('Access-Control-Allow-Origin', origin);
     }
-    // Probes are never limited: a kubelet refused by the limiter would restart a healthy pod.
-    if (rateLimit !== undefined && !(req.url as string).startsWith('/health/')) {
-      rateLimit.admit(req, res).then(
-        (admitted) => {
+    // Probes are never limited: a kubelet refused by the limiter would restart a healthy pod. Only the
+    // probes' exact paths: anything else under /health/ is a 404 and counted like any other request.
+    if (rateLimit !== undefined && !PROBE_PATHS.has(req.url as string)) {
+      // Whatever fails, in the limiter or in the dispatch after it, is a 500 for this request only.
+      rateLimit
+        .admit(req, res)
+        .then((admitted) => {
           if (admitted) dispatch(req, res, started);
-        },
-        (error: unknown) => internalError(req, res, error),
-      );
+        })
+        .catch((error: unknown) => internalError(req, res, error));
       return;
     }
     dispatch(req, res, started);

@@ -5,7 +5,7 @@ import type { PriceSnapshot, PriceStatus } from '../application/price-snapshot';
 import type { StreamDropReason, StreamEventType } from '../shared/metrics';
 import type { PriceHandler } from './price-route';
 import { sendProblem } from './problem';
-import { clientIdentity } from './rate-limit';
+import { createClientIdentity } from './client-identity';
 import { rawHeader } from './request-tracing';
 
 export const STREAM_ROUTE = '/api/v1/prices/:pair/stream';
@@ -26,8 +26,12 @@ export interface PriceStreamDeps {
   readonly settings: PriceStreamSettings;
   readonly reader: PriceReader;
   readonly priceHandler: Pick<PriceHandler, 'version' | 'pairs'>;
-  /** See Config.rateLimit.trustedProxyHops: a client is identified as the rate limit identifies it. */
+  /**
+   * See Config.rateLimit.trustedProxyHops and trustedProxyCidrs: a client is identified as the rate limit
+   * identifies it. Without CIDRs the TCP peer is the client.
+   */
   readonly trustedProxyHops: number;
+  readonly trustedProxyCidrs?: readonly string[];
   readonly common: readonly string[];
   /** Seconds a refused client should wait (a full worker). */
   readonly retryAfterSeconds: number;
@@ -75,6 +79,7 @@ const HEARTBEAT = Buffer.from(':\n\n');
 export function createPriceStream(deps: PriceStreamDeps) {
   const clock = deps.clock ?? Date.now;
   const settings = deps.settings;
+  const identify = createClientIdentity({ hops: deps.trustedProxyHops, cidrs: deps.trustedProxyCidrs ?? [] });
   const pairs = new Map<string, PairState>();
   for (const pair of deps.priceHandler.pairs) {
     pairs.set(pair, {
@@ -219,7 +224,7 @@ export function createPriceStream(deps: PriceStreamDeps) {
   }
 
   function open(req: IncomingMessage, res: ServerResponse, pair: PairState): number {
-    const client = clientIdentity(req, deps.trustedProxyHops);
+    const client = identify(req);
     if (total >= settings.maxSubscribersPerWorker) {
       refuse(req, res, 503, 'This server holds as many streams as it may; retry, or poll the price instead.');
       return 503;

@@ -1,50 +1,43 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
-import type { ClientRateLimiter } from '../application/ports';
+import type { RateLimitDecision } from '../application/ports';
 import type { RateLimitResult } from '../shared/metrics';
+import { createClientIdentity, type TrustedProxies } from './client-identity';
 import { sendProblem } from './problem';
 
-export interface RateLimitDeps {
-  readonly limiter: ClientRateLimiter;
-  readonly requests: number;
-  readonly windowSeconds: number;
-  /** See Config.rateLimit.trustedProxyHops. */
-  readonly trustedProxyHops: number;
-  readonly common: readonly string[];
-  readonly counted: (result: RateLimitResult) => void;
+/**
+ * The store: Redis or memory (infrastructure/rate-limit). `overflow`: the in-memory store is full for this
+ * window and the client is new; it is let through uncounted.
+ */
+export interface RateLimitStore {
+  consume(client: string): Promise<RateLimitDecision | { readonly kind: 'overflow' }>;
 }
 
-/**
- * The client a request is counted against. With N trusted proxies in front, each appends the address it
- * received the request from to X-Forwarded-For, so the N-th entry from the right was written by the outermost
- * trusted proxy: anything left of it is the client's to invent. With fewer entries than hops the leftmost
- * one is used (the request came through fewer proxies than configured); without any, or if the chosen entry
- * is not an address, the TCP peer.
- */
-export function clientIdentity(req: IncomingMessage, trustedProxyHops: number): string {
-  const peer = req.socket.remoteAddress ?? 'unknown';
-  if (trustedProxyHops === 0) return peer;
-  const entries: string[] = [];
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    if ((raw[i] as string).toLowerCase() === 'x-forwarded-for') {
-      for (const entry of (raw[i + 1] as string).split(',')) entries.push(entry.trim());
-    }
-  }
-  if (entries.length === 0) return peer;
-  const chosen = entries[Math.max(0, entries.length - trustedProxyHops)] as string;
-  return isIP(chosen) === 0 ? peer : chosen;
+export interface RateLimitDeps {
+  readonly limiter: RateLimitStore;
+  readonly requests: number;
+  readonly windowSeconds: number;
+  /** See Config.rateLimit.trustedProxyHops and trustedProxyCidrs. */
+  readonly trustedProxies: TrustedProxies;
+  readonly common: readonly string[];
+  readonly counted: (result: RateLimitResult) => void;
+  /** An X-Forwarded-For entry was no address: the client was taken to be the last trusted hop. */
+  readonly identityFallback?: () => void;
 }
 
 /** IETF draft-ietf-httpapi-ratelimit-headers: the policy and the client's standing in it. */
 export function createRateLimit(deps: RateLimitDeps) {
   const policy = `"api";q=${deps.requests};w=${deps.windowSeconds}`;
+  const identify = createClientIdentity(deps.trustedProxies, deps.identityFallback);
   return {
-    /** Resolves true when the request may go on; otherwise it has been answered 429. */
+    /** Resolves true when the request may go on; otherwise it has been answered 429. Never rejects. */
     async admit(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-      const decision = await deps.limiter.consume(clientIdentity(req, deps.trustedProxyHops));
+      const decision = await deps.limiter.consume(identify(req));
       if (decision.kind === 'unavailable') {
         deps.counted('error');
+        return true;
+      }
+      if (decision.kind === 'overflow') {
+        deps.counted('overflow');
         return true;
       }
       const resetSeconds = Math.max(1, Math.ceil(decision.resetMs / 1000));

@@ -57,7 +57,7 @@ export const REJECT_REASONS = [
   'method_not_allowed',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
-export const RATE_LIMIT_RESULTS = ['allowed', 'limited', 'error'] as const;
+export const RATE_LIMIT_RESULTS = ['allowed', 'limited', 'error', 'overflow'] as const;
 export type RateLimitResult = (typeof RATE_LIMIT_RESULTS)[number];
 /** Why a price stream was ended by the server (presentation/price-stream.ts). */
 export const STREAM_DROP_REASONS = ['backpressure', 'lifetime', 'draining'] as const;
@@ -247,8 +247,13 @@ export function createMetrics(options: {
   info.set({ version: process.env.npm_package_version ?? '0.1.0', node_version: process.version }, 1);
   const rateLimitDecisions = new Counter({
     name: 'rate_limit_decisions_total',
-    help: 'Per-client rate limit decisions on /api/: allowed, limited (answered 429), error (the store failed: let through).',
+    help: 'Per-client rate limit decisions on /api/: allowed, limited (answered 429), error (the store failed: let through), overflow (the in-memory store was full for the window and the client new: let through uncounted).',
     labelNames: ['result'] as const,
+    registers,
+  });
+  const rateLimitIdentityFallbacks = new Counter({
+    name: 'rate_limit_identity_fallbacks_total',
+    help: 'Requests whose X-Forwarded-For entry was no address (even without port, brackets and quotes): the client was taken to be the last trusted hop.',
     registers,
   });
   const rejectedRequests = new Counter({
@@ -328,11 +333,13 @@ export function createMetrics(options: {
   }
   if (options.redis === true) for (const operation of REDIS_OPERATIONS) redisErrors.inc({ operation }, 0);
   for (const result of RATE_LIMIT_RESULTS) rateLimitDecisions.inc({ result }, 0);
+  rateLimitIdentityFallbacks.inc(0);
   for (const reason of REJECT_REASONS) rejectedRequests.inc({ reason }, 0);
   const rateLimitChildren = {
     allowed: rateLimitDecisions.labels({ result: 'allowed' }),
     limited: rateLimitDecisions.labels({ result: 'limited' }),
     error: rateLimitDecisions.labels({ result: 'error' }),
+    overflow: rateLimitDecisions.labels({ result: 'overflow' }),
   };
 
   return {
@@ -425,6 +432,9 @@ export function createMetrics(options: {
     },
     rateLimitDecision(result: RateLimitResult) {
       rateLimitChildren[result].inc();
+    },
+    rateLimitIdentityFallback() {
+      rateLimitIdentityFallbacks.inc();
     },
     requestRejected(reason: RejectReason) {
       rejectedRequests.inc({ reason });

@@ -304,6 +304,7 @@ test(`When ${Math.ceil(RUNS / 2)} more hit it with CORS and the rate limiter on,
     CORS_ALLOW_ORIGINS: 'https://app.example.com,http://localhost:3000',
     RATE_LIMIT_REQUESTS: '1000000',
     TRUSTED_PROXY_HOPS: '1',
+    TRUSTED_PROXY_CIDRS: '127.0.0.0/8, ::1',
   });
   try {
     await eventually(

@@ -33,6 +33,7 @@ beforeAll(async () => {
     STREAM_MAX_SUBSCRIBERS_PER_CLIENT: '3',
     STREAM_RETRY_MS: '1500',
     TRUSTED_PROXY_HOPS: '1',
+    TRUSTED_PROXY_CIDRS: '127.0.0.0/8, ::1',
     // Shorter than the streams below live: a stream must not be cut by the request timeout.
     HEADERS_TIMEOUT_MS: '500',
     REQUEST_TIMEOUT_MS: '1000',

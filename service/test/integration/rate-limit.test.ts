@@ -72,20 +72,48 @@ test('When a client spends its budget (memory, no Redis), then it gets a 429 pro
   expect(sample(text, 'rate_limit_decisions_total', { result: 'limited' })).toBe(2);
 });
 
+// The tests connect from loopback: that is the trusted proxy.
+const LOOPBACK_PROXY = { TRUSTED_PROXY_HOPS: '1', TRUSTED_PROXY_CIDRS: '127.0.0.0/8, ::1' };
+
 test('When TRUSTED_PROXY_HOPS is 1, then clients are told apart by the last X-Forwarded-For entry, whatever they put left of it', async () => {
-  const service = await start({ RATE_LIMIT_REQUESTS: '2', TRUSTED_PROXY_HOPS: '1' });
+  const service = await start({ RATE_LIMIT_REQUESTS: '2', ...LOOPBACK_PROXY });
   const a = { 'X-Forwarded-For': '203.0.113.7' };
   expect((await get(service, a)).status).toBe(200);
   expect((await get(service, a)).status).toBe(200);
   // A spoofed entry on the left does not buy a new budget: the proxy's own entry is the last one.
   expect((await get(service, { 'X-Forwarded-For': '1.2.3.4, 203.0.113.7' })).status).toBe(429);
+  // Nor does the same client with a port, in brackets or quoted, or an address of the same IPv6 /64.
+  expect((await get(service, { 'X-Forwarded-For': '203.0.113.7:5678' })).status).toBe(429);
+  expect((await get(service, { 'X-Forwarded-For': '"203.0.113.7:1"' })).status).toBe(429);
+  expect((await get(service, { 'X-Forwarded-For': '[2001:db8:1:2::1]:443' })).status).toBe(200);
+  expect((await get(service, { 'X-Forwarded-For': '2001:db8:1:2::2' })).status).toBe(200);
+  expect((await get(service, { 'X-Forwarded-For': '2001:db8:1:2:ffff::9' })).status).toBe(429);
   expect((await get(service, { 'X-Forwarded-For': '203.0.113.8' })).status).toBe(200);
+  // An entry that is no address: the proxy (the peer) is the client, counted as a fallback.
+  expect((await get(service, { 'X-Forwarded-For': 'unknown' })).status).toBe(200);
+  expect(sample(await service.metricsText(), 'rate_limit_identity_fallbacks_total')).toBe(1);
+});
+
+test('When the TCP peer is not inside TRUSTED_PROXY_CIDRS, then its X-Forwarded-For is ignored: a random entry per request buys no budget', async () => {
+  const service = await start({
+    RATE_LIMIT_REQUESTS: '2',
+    TRUSTED_PROXY_HOPS: '1',
+    TRUSTED_PROXY_CIDRS: '192.0.2.0/24',
+  });
+  const statuses: number[] = [];
+  for (let i = 0; i < 4; i++)
+    statuses.push((await get(service, { 'X-Forwarded-For': `198.51.100.${i}` })).status);
+  expect(statuses).toEqual([200, 200, 429, 429]);
+});
+
+test('When TRUSTED_PROXY_HOPS is set without TRUSTED_PROXY_CIDRS, then the service refuses to start', async () => {
+  await expect(startService({ MOCK_EXCHANGE_URL: mock.url, TRUSTED_PROXY_HOPS: '1' })).rejects.toThrow();
 });
 
 test('When two replicas share a Redis, then a client has one budget across both; Redis down lets requests through, counted', async () => {
   const env = {
     RATE_LIMIT_REQUESTS: '6',
-    TRUSTED_PROXY_HOPS: '1',
+    ...LOOPBACK_PROXY,
     REDIS_URL: redis.url,
     REDIS_KEY_PREFIX: `rl-${Date.now()}:`,
   };

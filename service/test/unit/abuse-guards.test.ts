@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { effectiveConnectionCap } from '../../src/cluster/http-server';
-import { clientIdentity } from '../../src/presentation/rate-limit';
 import { createRequestGuard } from '../../src/presentation/request-guard';
 import { SECURITY_HEADERS, createCors } from '../../src/presentation/security-headers';
 import { rawHeader } from '../../src/presentation/request-tracing';
@@ -14,25 +13,6 @@ const request = (rawHeaders: string[], remoteAddress = '10.0.0.9', version = '1.
     url: '/api/v1/prices/eth-usdt',
     method: 'GET',
   }) as unknown as IncomingMessage;
-
-describe('clientIdentity', () => {
-  test('When no proxy is trusted, then the client is the TCP peer, whatever X-Forwarded-For says', () => {
-    expect(clientIdentity(request(['X-Forwarded-For', '1.2.3.4']), 0)).toBe('10.0.0.9');
-  });
-
-  test('When N proxies are trusted, then the client is the N-th entry from the right, across repeated headers', () => {
-    const req = request(['x-forwarded-for', '6.6.6.6, 203.0.113.1', 'X-Forwarded-For', '198.51.100.2']);
-    expect(clientIdentity(req, 1)).toBe('198.51.100.2');
-    expect(clientIdentity(req, 2)).toBe('203.0.113.1');
-  });
-
-  test('When there are fewer entries than hops, then the leftmost is used; with none, or garbage, the peer', () => {
-    expect(clientIdentity(request(['X-Forwarded-For', '203.0.113.1']), 3)).toBe('203.0.113.1');
-    expect(clientIdentity(request([]), 1)).toBe('10.0.0.9');
-    expect(clientIdentity(request(['X-Forwarded-For', 'not-an-ip']), 1)).toBe('10.0.0.9');
-    expect(clientIdentity(request(['X-Forwarded-For', '2001:db8::1']), 1)).toBe('2001:db8::1');
-  });
-});
 
 describe('effectiveConnectionCap', () => {
   test('When the file limit is lower than the cap, then the cap shrinks to fit it with room to spare', () => {

@@ -55,7 +55,7 @@ describe('loadConfig: defaults', () => {
         maxBodyBytes: 1024,
         maxConnectionsPerWorker: 10_000,
       },
-      rateLimit: { requests: 0, windowSeconds: 60, trustedProxyHops: 0 },
+      rateLimit: { requests: 0, windowSeconds: 60, trustedProxyHops: 0, trustedProxyCidrs: [] },
       corsAllowOrigins: undefined,
       stream: {
         maxSubscribersPerWorker: 8000,
@@ -440,11 +440,43 @@ describe('loadConfig: abuse limits, rate limit and CORS', () => {
     ]);
   });
 
-  test('When the rate limit is set, then requests, window and proxy hops are kept', () => {
+  test('When the rate limit is set, then requests, window, proxy hops and proxy CIDRs are kept', () => {
     expect(
-      loadConfig({ RATE_LIMIT_REQUESTS: '600', RATE_LIMIT_WINDOW_SECONDS: '30', TRUSTED_PROXY_HOPS: '2' })
-        .rateLimit,
-    ).toStrictEqual({ requests: 600, windowSeconds: 30, trustedProxyHops: 2 });
+      loadConfig({
+        RATE_LIMIT_REQUESTS: '600',
+        RATE_LIMIT_WINDOW_SECONDS: '30',
+        TRUSTED_PROXY_HOPS: '2',
+        TRUSTED_PROXY_CIDRS: ' 10.0.0.0/8, 2001:DB8::/32 ,192.0.2.7',
+      }).rateLimit,
+    ).toStrictEqual({
+      requests: 600,
+      windowSeconds: 30,
+      trustedProxyHops: 2,
+      trustedProxyCidrs: ['10.0.0.0/8', '2001:db8::/32', '192.0.2.7/32'],
+    });
+  });
+
+  test('When TRUSTED_PROXY_HOPS is above 0 without TRUSTED_PROXY_CIDRS, then it is reported with the other problems', () => {
+    expect(problemsOf({ TRUSTED_PROXY_HOPS: '1', SOURCES: 'binance' })).toEqual([
+      'MIN_QUORUM: 3 is more than the 1 configured source(s)',
+      'TRUSTED_PROXY_HOPS: 1 needs TRUSTED_PROXY_CIDRS (the proxies X-Forwarded-For is taken from); without it any client could pick its own address',
+    ]);
+    expect(() => loadConfig({ TRUSTED_PROXY_CIDRS: '10.0.0.0/8' })).not.toThrow();
+  });
+
+  test('When a TRUSTED_PROXY_CIDRS entry is not a CIDR, then each one is reported', () => {
+    expect(
+      problemsOf({
+        TRUSTED_PROXY_HOPS: '1',
+        TRUSTED_PROXY_CIDRS: '10.0.0.0/33, example.com, 10.0.0.0/8, 2001:db8::/129, 10.0.0.0/x, 1.2.3.4/08',
+      }),
+    ).toEqual([
+      'TRUSTED_PROXY_CIDRS: "10.0.0.0/33" is not an address or CIDR (like 10.0.0.0/8 or 2001:db8::/32)',
+      'TRUSTED_PROXY_CIDRS: "example.com" is not an address or CIDR (like 10.0.0.0/8 or 2001:db8::/32)',
+      'TRUSTED_PROXY_CIDRS: "2001:db8::/129" is not an address or CIDR (like 10.0.0.0/8 or 2001:db8::/32)',
+      'TRUSTED_PROXY_CIDRS: "10.0.0.0/x" is not an address or CIDR (like 10.0.0.0/8 or 2001:db8::/32)',
+      'TRUSTED_PROXY_CIDRS: "1.2.3.4/08" is not an address or CIDR (like 10.0.0.0/8 or 2001:db8::/32)',
+    ]);
   });
 
   test('When CORS_ALLOW_ORIGINS is "*" or a list, then it is "*" or the origins once each', () => {
