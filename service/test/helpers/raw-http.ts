@@ -14,7 +14,8 @@ export function header(response: RawResponse, name: string): string | undefined 
 
 /**
  * Writes `request` (bytes exactly as given) on a new connection, half-closes it, and reads until the server
- * closes. `hung` when the server neither answered nor closed within timeoutMs.
+ * closes. `hung` when the server neither answered nor closed within timeoutMs. The half-close tells the
+ * server no more bytes come: a server that would wait for more is not caught here (see RawConnection).
  */
 export function exchange(
   port: number,
@@ -97,4 +98,120 @@ export function parseResponses(raw: Buffer, headRequest = false): RawResponse[] 
     responses.push({ status, headers, body });
   }
   return responses;
+}
+
+/** What one send on a RawConnection got back. */
+export interface Reply {
+  readonly raw: Buffer;
+  /** Neither a complete answer nor a close within idleMs of the last byte (or of the send). */
+  readonly hung: boolean;
+  /** The server closed the connection (after answering, or instead of answering). */
+  readonly closed: boolean;
+  readonly reset: boolean;
+}
+
+/**
+ * Whether `raw` holds at least `expected` complete final (>= 200) responses, each framed by Content-Length,
+ * chunked encoding or a status without a body; a close-delimited body is complete only at the close.
+ */
+export function completeResponses(raw: Buffer, expected: number, headRequest = false): boolean {
+  let responses: RawResponse[];
+  try {
+    responses = parseResponses(raw, headRequest);
+  } catch {
+    return false;
+  }
+  const finals = responses.filter((r) => r.status >= 200);
+  if (finals.length < expected) return false;
+  const last = finals[finals.length - 1] as RawResponse;
+  const bodiless = last.status === 204 || last.status === 304 || (headRequest && finals.length === 1);
+  return (
+    bodiless ||
+    header(last, 'content-length') !== undefined ||
+    last.headers.some(([n, v]) => n === 'transfer-encoding' && /chunked/i.test(v))
+  );
+}
+
+/**
+ * One kept-alive connection: requests are written without a FIN, so a server that waits for more bytes
+ * than it was sent shows as `hung` (no answer and no close within idleMs), and several requests can be
+ * sent one after another on the same socket to check the state the first one left behind.
+ */
+export class RawConnection {
+  private readonly chunks: Buffer[] = [];
+  private closed = false;
+  private reset = false;
+  private wake: () => void = () => undefined;
+
+  private constructor(private readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.chunks.push(chunk);
+      this.wake();
+    });
+    socket.on('error', () => {
+      this.reset = true;
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+  }
+
+  static open(port: number): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve(new RawConnection(socket));
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Writes `request` and reads until `expected` complete responses are in (then at once, unless one says
+   * `Connection: close`: then until the close), the server closes, or nothing arrives for idleMs.
+   */
+  send(
+    request: Buffer | string,
+    options: { expected?: number; headRequest?: boolean; idleMs?: number } = {},
+  ) {
+    const expected = options.expected ?? 1;
+    const idleMs = options.idleMs ?? 1000;
+    this.chunks.length = 0;
+    return new Promise<Reply>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (hung: boolean) => {
+        clearTimeout(timer);
+        this.wake = () => undefined;
+        resolve({ raw: Buffer.concat(this.chunks), hung, closed: this.closed, reset: this.reset });
+      };
+      const idle = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => finish(true), idleMs);
+      };
+      this.wake = () => {
+        if (this.closed) return finish(false);
+        const raw = Buffer.concat(this.chunks);
+        if (completeResponses(raw, expected, options.headRequest)) {
+          const closing = parseResponses(raw, options.headRequest).some((r) =>
+            /(^|,)\s*close\s*(,|$)/i.test(header(r, 'connection') ?? ''),
+          );
+          if (!closing) return finish(false);
+        }
+        idle();
+      };
+      if (this.closed) return finish(false);
+      idle();
+      this.socket.write(request);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
 }

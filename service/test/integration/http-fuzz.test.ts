@@ -1,13 +1,19 @@
 import fc from 'fast-check';
 import { startMockExchange, type MockExchange } from '../../../mock-exchange/src/mock-exchange';
 import { eventually } from '../helpers/metrics';
-import { exchange, header, parseResponses, type RawResponse } from '../helpers/raw-http';
+import { RawConnection, header, parseResponses, type RawResponse } from '../helpers/raw-http';
 import { startService, type TestService } from '../helpers/service';
 
 /**
  * Property-based fuzzing of the real server over sockets: methods, paths, query strings, headers (huge,
  * malformed, duplicated, many), If-None-Match lists and bodies on GET. Every response must be a well-formed
  * problem+json 4xx or a correct 2xx/304 with the security headers, never a 5xx, a hang or a crash.
+ * Requests are written without a FIN, so a server waiting for bytes it will never get shows as a hang
+ * (no complete answer and no close within 1 s); and while the connection stays open a known-good GET
+ * follows on the same socket and must get a correct 200: a request must not leave its connection broken.
+ * With CORS and the rate limiter on, Origin is mostly an allowed one or a near miss and X-Forwarded-For
+ * mostly from a small pool of clients with a small budget: Access-Control-Allow-Origin exactly when
+ * allowed, and 429s and RateLimit headers in their documented forms.
  * Seeded, so a failure is reproducible: FUZZ_SEED and FUZZ_RUNS override the defaults.
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
@@ -15,6 +21,19 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
 const PRICE_PATH = '/api/v1/prices/eth-usdt';
 const MAX_BODY_BYTES = 1024;
 const MAX_HEADER_BYTES = 8192;
+const ALLOWED_ORIGINS = ['https://app.example.com', 'http://localhost:3000'];
+const BUDGET = 10;
+const WINDOW_SECONDS = 60;
+const PROBE_PATHS = new Set(['/health/liveness', '/health/readiness']);
+/** Codes of answers given before the request listener (parser, guard): CORS has not run for them. */
+const BEFORE_LISTENER = new Set([
+  'BAD_REQUEST',
+  'PAYLOAD_TOO_LARGE',
+  'EXPECTATION_FAILED',
+  'REQUEST_HEADER_FIELDS_TOO_LARGE',
+  'REQUEST_TIMEOUT',
+  'METHOD_NOT_ALLOWED',
+]);
 
 let mock: MockExchange;
 let etag = 'W/"none"';
@@ -169,6 +188,32 @@ const body = fc.oneof(
   },
 );
 
+const origin = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...ALLOWED_ORIGINS) },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      'https://app.example.com.evil.test',
+      'https://evil.app.example.com',
+      'http://app.example.com',
+      'HTTPS://APP.EXAMPLE.COM',
+      'http://localhost:3001',
+      'https://app.example.com/',
+      'null',
+      '*',
+    ),
+  },
+  { weight: 1, arbitrary: printable },
+);
+/** Twenty clients, each in two of the forms proxies write. */
+const CLIENTS = Array.from({ length: 10 }, (_, i) => [
+  [`203.0.113.${i + 1}`, `203.0.113.${i + 1}:${1000 + i}`],
+  [`[2001:db8:${i}::1]:443`, `2001:db8:${i}:0:ffff::${i + 2}`],
+]).flat();
+const forwardedFor = fc
+  .integer({ min: 0, max: CLIENTS.length - 1 })
+  .chain((client) => fc.constantFrom(...(CLIENTS[client] as string[])));
+
 const request = fc.record({
   method,
   path,
@@ -178,14 +223,20 @@ const request = fc.record({
   ifNoneMatch: fc.option(ifNoneMatch, { freq: 3 }),
   headers,
   body,
+  origin: fc.option(origin, { freq: 10 }),
+  forwardedFor: fc.option(forwardedFor, { freq: 10 }),
 });
 type FuzzRequest = typeof request extends fc.Arbitrary<infer T> ? T : never;
 
-function render(r: FuzzRequest): Buffer {
+/** `limits`: the second run's Origin and X-Forwarded-For, in place of any fuzzed Origin. */
+function render(r: FuzzRequest, limits: boolean): Buffer {
   const lines = [`${r.method} ${r.path}${r.query} ${r.version}`];
   if (r.host) lines.push('Host: 127.0.0.1');
   if (r.ifNoneMatch !== null) lines.push(`If-None-Match: ${r.ifNoneMatch.replaceAll('CURRENT', etag)}`);
-  for (const [name, value] of r.headers) lines.push(`${name}: ${value}`);
+  for (const [name, value] of r.headers)
+    if (!limits || name.toLowerCase() !== 'origin') lines.push(`${name}: ${value}`);
+  if (limits && r.origin !== null) lines.push(`Origin: ${r.origin}`);
+  if (limits && r.forwardedFor !== null) lines.push(`X-Forwarded-For: ${r.forwardedFor}`);
   let tail = '\r\n';
   if (r.body.kind === 'length') {
     lines.push(`Content-Length: ${r.body.bytes.length}`);
@@ -255,31 +306,111 @@ function fiveHundreds(metrics: string): number {
   return total;
 }
 
-async function fuzz(service: TestService, runs: number): Promise<void> {
+/** CORS and the rate limit: with both off, neither header; with both on, each exactly when it should be. */
+function checkLimits(r: FuzzRequest, response: RawResponse, limits: boolean): void {
+  const where = `${response.status} ${JSON.stringify(response.headers)}`;
+  const allowOrigin = header(response, 'access-control-allow-origin');
+  const rateLimit = header(response, 'ratelimit');
+  if (!limits) {
+    if (allowOrigin !== undefined || rateLimit !== undefined || header(response, 'ratelimit-policy'))
+      throw new Error(`CORS or rate limit headers with both off: ${where}`);
+    return;
+  }
+  const code =
+    response.status >= 400 && response.body.length > 0
+      ? String((JSON.parse(response.body.toString()) as { code?: unknown }).code)
+      : undefined;
+  const allowed = r.origin !== null && ALLOWED_ORIGINS.includes(r.origin);
+  if (!allowed && allowOrigin !== undefined) throw new Error(`ACAO for origin ${r.origin}: ${where}`);
+  if (allowed && allowOrigin !== undefined && allowOrigin !== r.origin)
+    throw new Error(`ACAO is not the request's origin ${r.origin}: ${where}`);
+  // A HEAD's problem has no body to tell: only its absence of a wrong ACAO is checked.
+  const throughListener = response.status < 400 || (code !== undefined && !BEFORE_LISTENER.has(code));
+  if (allowed && allowOrigin === undefined && throughListener)
+    throw new Error(`no ACAO for the allowed origin ${r.origin}: ${where}`);
+  if (!response.headers.some(([n, v]) => n === 'vary' && /\bOrigin\b/i.test(v)))
+    throw new Error(`no Vary: Origin: ${where}`);
+  if (response.status === 429) {
+    if (code !== undefined && code !== 'RATE_LIMITED')
+      throw new Error(`a 429 that is not RATE_LIMITED: ${where}`);
+    const retryAfter = Number(header(response, 'retry-after'));
+    if (!/^[1-9]\d*$/.test(header(response, 'retry-after') ?? '') || retryAfter > WINDOW_SECONDS)
+      throw new Error(`a 429 without a good Retry-After: ${where}`);
+    if (!/^"api";r=0;t=[1-9]\d*$/.test(rateLimit ?? '')) throw new Error(`429 RateLimit: ${where}`);
+  }
+  const limited = !PROBE_PATHS.has(`${r.path}${r.query}`);
+  if (limited && (response.status < 300 || response.status === 304 || response.status === 429)) {
+    if (!/^"api";r=\d+;t=[1-9]\d*$/.test(rateLimit ?? '')) throw new Error(`no RateLimit: ${where}`);
+    if (header(response, 'ratelimit-policy') !== `"api";q=${BUDGET};w=${WINDOW_SECONDS}`)
+      throw new Error(`no RateLimit-Policy: ${where}`);
+  }
+  if (!limited && rateLimit !== undefined) throw new Error(`a probe counted by the limiter: ${where}`);
+}
+
+function saysClose(responses: readonly RawResponse[]): boolean {
+  return responses.some((r) => /(^|,)\s*close\s*(,|$)/i.test(header(r, 'connection') ?? ''));
+}
+
+async function fuzz(service: TestService, runs: number, limits = false): Promise<void> {
   const port = Number(new URL(service.url).port);
-  etag = (await fetch(`${service.url}${PRICE_PATH}`)).headers.get('etag') ?? etag;
+  // With the limiter on, the test's own requests come as a client of their own.
+  const own = { headers: { 'X-Forwarded-For': '198.18.255.254' } };
+  etag = (await fetch(`${service.url}${PRICE_PATH}`, own)).headers.get('etag') ?? etag;
   // The start-up wait saw 503s before the first price: only what the fuzzing adds counts.
   const fiveHundredsBefore = fiveHundreds(await service.metricsText());
   const statuses = new Map<number, number>();
+  let kept = 0;
+  let followUps = 0;
   await fc.assert(
     fc.asyncProperty(request, async (r) => {
-      const bytes = render(r);
-      const { raw, hung } = await exchange(port, bytes, 5000);
-      if (hung) throw new Error('no answer and no close within 5 s');
-      const responses = parseResponses(raw, r.method === 'HEAD').filter((x) => x.status >= 200);
-      if (responses.length === 0)
-        throw new Error(`no response at all (got ${JSON.stringify(raw.toString())})`);
-      responses.forEach((response, i) => checkResponse(response, i === 0 && r.method === 'HEAD'));
-      for (const response of responses)
-        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+      const head = r.method === 'HEAD';
+      // The one generated request that pipelines a second one behind its body.
+      const expected = r.body.kind === 'raw' && r.body.text.includes('abGET') ? 2 : 1;
+      const connection = await RawConnection.open(port);
+      try {
+        const reply = await connection.send(render(r, limits), { expected, headRequest: head });
+        if (reply.hung)
+          throw new Error(
+            `no complete answer and no close within 1 s (got ${JSON.stringify(reply.raw.toString().slice(0, 300))})`,
+          );
+        const responses = parseResponses(reply.raw, head).filter((x) => x.status >= 200);
+        if (responses.length === 0)
+          throw new Error(`no response at all (got ${JSON.stringify(reply.raw.toString())})`);
+        responses.forEach((response, i) => checkResponse(response, i === 0 && head));
+        checkLimits(r, responses[0] as RawResponse, limits);
+        for (const response of responses)
+          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        if (reply.closed || saysClose(responses)) return;
+        // Kept alive: the connection must still serve a plain request correctly (or be closed).
+        kept++;
+        const client = limits ? `X-Forwarded-For: 198.18.${(kept >> 8) & 255}.${kept & 255}\r\n` : '';
+        const next = await connection.send(`GET ${PRICE_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n${client}\r\n`);
+        if (next.hung) throw new Error('the follow-up GET on the kept-alive connection hung');
+        if (next.raw.length === 0 && next.closed) return;
+        const answers = parseResponses(next.raw).filter((x) => x.status >= 200);
+        const answer = answers[0];
+        if (answers.length !== 1 || answer === undefined || answer.status !== 200)
+          throw new Error(`the follow-up GET got ${JSON.stringify(next.raw.toString().slice(0, 300))}`);
+        checkResponse(answer, false);
+        if ((JSON.parse(answer.body.toString()) as { pair?: unknown }).pair !== 'ETH/USDT')
+          throw new Error(`the follow-up GET got another body: ${answer.body.toString().slice(0, 200)}`);
+        followUps++;
+      } finally {
+        connection.close();
+      }
     }),
     { seed: SEED, numRuns: runs, endOnFailure: true },
   );
   // Still alive and serving, and not one 5xx was counted.
-  expect((await fetch(`${service.url}${PRICE_PATH}`)).status).toBe(200);
+  expect((await fetch(`${service.url}${PRICE_PATH}`, own)).status).toBe(200);
   expect(fiveHundreds(await service.metricsText())).toBe(fiveHundredsBefore);
+  // The follow-up really ran on most connections, and with the limiter on the budget was really spent.
+  expect(followUps).toBeGreaterThan(runs / 3);
+  if (limits) expect(statuses.get(429) ?? 0).toBeGreaterThan(runs / 10);
   const counts = [...statuses].sort(([a], [b]) => a - b).map(([status, n]) => `${status}: ${n}`);
-  process.stdout.write(`[fuzz] seed ${SEED}, ${runs} requests; responses by status: ${counts.join(', ')}\n`);
+  process.stdout.write(
+    `[fuzz] seed ${SEED}, ${runs} requests, ${followUps} follow-ups on kept-alive connections; responses by status: ${counts.join(', ')}\n`,
+  );
 }
 
 const LIMITS = { MAX_BODY_BYTES: String(MAX_BODY_BYTES), MAX_HEADER_BYTES: String(MAX_HEADER_BYTES) };
@@ -301,8 +432,9 @@ test(`When ${Math.ceil(RUNS / 2)} more hit it with CORS and the rate limiter on,
   const service = await startService({
     MOCK_EXCHANGE_URL: mock.url,
     ...LIMITS,
-    CORS_ALLOW_ORIGINS: 'https://app.example.com,http://localhost:3000',
-    RATE_LIMIT_REQUESTS: '1000000',
+    CORS_ALLOW_ORIGINS: ALLOWED_ORIGINS.join(','),
+    RATE_LIMIT_REQUESTS: String(BUDGET),
+    RATE_LIMIT_WINDOW_SECONDS: String(WINDOW_SECONDS),
     TRUSTED_PROXY_HOPS: '1',
     TRUSTED_PROXY_CIDRS: '127.0.0.0/8, ::1',
   });
@@ -311,7 +443,7 @@ test(`When ${Math.ceil(RUNS / 2)} more hit it with CORS and the rate limiter on,
       async () => (await fetch(`${service.url}${PRICE_PATH}`)).status,
       (s) => s === 200,
     );
-    await fuzz(service, Math.ceil(RUNS / 2));
+    await fuzz(service, Math.ceil(RUNS / 2), true);
   } finally {
     await service.stop();
   }
