@@ -57,6 +57,7 @@ export function buildHttp(
     pairs: config.pairs.map((p) => p.slug),
     countServed: (pair) => deps.metrics.priceServedCounter(pair),
     common,
+    extraHeaders: cors !== undefined || config.rateLimit.requests > 0,
   });
   const stream = createPriceStream({
     settings: config.stream,

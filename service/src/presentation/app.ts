@@ -12,6 +12,7 @@ import { LIVE_PAGE_PATHS, createLivePage } from './live-page';
 import type { PriceStream } from './price-stream';
 import { STREAM_ROUTE } from './price-stream';
 import { sendProblem } from './problem';
+import { addHeader, flushExtraHeaders } from './response-headers';
 import type { RateLimit } from './rate-limit';
 import type { RequestGuard } from './request-guard';
 import type { RequestTracer } from './request-tracing';
@@ -300,12 +301,16 @@ export function createRequestListener(
   for (const pair of deps.priceHandler.pairs) streamPaths.set(`${PRICE_PREFIX}${pair}/stream`, pair);
   const observeStream = deps.metrics.httpObserver(STREAM_ROUTE, 'GET');
   const { guard, cors, rateLimit } = deps;
+  // Headers of a request's own (CORS origin, rate limit state) exist only when either feature is on.
+  const extraHeaders = cors !== undefined || rateLimit !== undefined;
 
   function dispatch(req: IncomingMessage, res: ServerResponse, started: number): void {
     const pair = fastPaths.get(req.url as string);
     if (pair === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) {
       // Checked only once the price URLs have missed: the price route pays nothing for it.
       const streamPair = streamPaths.get(req.url as string);
+      // Express and the stream write through setHeader: the request's own headers go there first.
+      if (extraHeaders) flushExtraHeaders(res);
       if (streamPair !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {
         openStream(req, res, streamPair, started);
         return;
@@ -392,7 +397,7 @@ export function createRequestListener(
     if (guard.reject(req, res)) return;
     if (cors !== undefined) {
       const origin = cors.allowedOrigin(req);
-      if (origin !== undefined) res.setHeader('Access-Control-Allow-Origin', origin);
+      if (origin !== undefined) addHeader(res, 'Access-Control-Allow-Origin', origin);
     }
     // Probes are never limited: a kubelet refused by the limiter would restart a healthy pod. Only the
     // probes' exact paths: anything else under /health/ is a 404 and counted like any other request.

@@ -9,6 +9,7 @@ import {
 } from '../application/price-snapshot';
 import { sendProblem } from './problem';
 import { rawHeader } from './request-tracing';
+import { withExtraHeaders } from './response-headers';
 
 export const PRICE_ROUTE = '/api/v1/prices/:pair';
 
@@ -46,6 +47,8 @@ export interface PriceHandlerDeps {
   readonly countServed: (pair: string) => (status: string) => void;
   /** Headers every response carries (security, static CORS), written with the prebuilt ones. */
   readonly common: readonly string[];
+  /** CORS or the rate limit is on: a response may carry headers of its own (response-headers.ts). */
+  readonly extraHeaders?: boolean;
   readonly clock?: () => number;
 }
 
@@ -56,6 +59,7 @@ export interface PriceHandlerDeps {
  */
 export function createPriceHandler(deps: PriceHandlerDeps) {
   const clock = deps.clock ?? Date.now;
+  const extraHeaders = deps.extraHeaders === true;
   const rendered = new Map<string, Rendered>();
   const prebuilt = new Map<string, Prebuilt>();
   const served = new Map(deps.pairs.map((pair) => [pair, deps.countServed(pair)]));
@@ -151,12 +155,15 @@ export function createPriceHandler(deps: PriceHandlerDeps) {
     if (view.status === 'unavailable') return unavailable(res, req, pair, count, snapshot);
     const ifNoneMatch = rawHeader(req, 'if-none-match');
     if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, view.etag)) {
-      res.writeHead(304, view.notModifiedHeaders as string[]);
+      res.writeHead(
+        304,
+        (extraHeaders ? withExtraHeaders(res, view.notModifiedHeaders) : view.notModifiedHeaders) as string[],
+      );
       res.end();
       count('not_modified');
       return 304;
     }
-    res.writeHead(200, view.headers as string[]);
+    res.writeHead(200, (extraHeaders ? withExtraHeaders(res, view.headers) : view.headers) as string[]);
     res.end(req.method === 'HEAD' ? undefined : view.body);
     count(view.status);
     return 200;

@@ -1,5 +1,6 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { ErrorCode } from '../domain/errors';
+import { withExtraHeaders } from './response-headers';
 
 /**
  * Codes only the HTTP layer answers with (the stream's limits). They belong with the domain's codes in
@@ -51,7 +52,7 @@ export function sendProblem(
     'no-store',
   ];
   for (const name in headers) list.push(name, headers[name] as string);
-  res.writeHead(problem.status, list);
+  res.writeHead(problem.status, withExtraHeaders(res, list) as string[]);
   res.end(body);
 }
 

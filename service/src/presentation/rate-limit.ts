@@ -3,6 +3,7 @@ import type { RateLimitDecision } from '../application/ports';
 import type { RateLimitResult } from '../shared/metrics';
 import { createClientIdentity, type TrustedProxies } from './client-identity';
 import { sendProblem } from './problem';
+import { addHeader } from './response-headers';
 
 /**
  * The store: Redis or memory (infrastructure/rate-limit). `overflow`: the in-memory store is full for this
@@ -44,8 +45,8 @@ export function createRateLimit(deps: RateLimitDeps) {
       const state = `"api";r=${decision.remaining};t=${resetSeconds}`;
       if (decision.kind === 'allowed') {
         deps.counted('allowed');
-        res.setHeader('RateLimit-Policy', policy);
-        res.setHeader('RateLimit', state);
+        addHeader(res, 'RateLimit-Policy', policy);
+        addHeader(res, 'RateLimit', state);
         return true;
       }
       deps.counted('limited');
