@@ -71,6 +71,13 @@ export function textSummary(results: ScenarioResult[], t: GateThresholds, runDir
           .join(', ')}`,
       );
     }
+    if (r.streams) {
+      const f = r.streams;
+      out.push(
+        `  streams: ${f.connected} of ${f.wanted} subscribers connected, ${f.closedEarly} cut off; price events per subscriber ` +
+          `${f.priceEvents.min} fewest, ${f.priceEvents.median} median, ${f.priceEvents.max} most; ${f.duplicates} received twice; ${f.statusEvents} status events`,
+      );
+    }
     if (r.rssMb)
       out.push(
         `  service RSS (all processes): ${num(r.rssMb.before)} MB before, ${num(r.rssMb.after)} MB after`,

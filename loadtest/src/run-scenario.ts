@@ -29,6 +29,7 @@ import {
   type Histogram,
 } from './server-histogram';
 import { ensureBlock, evaluate, type Check, type GateThresholds } from './slo-gates';
+import { openStreamSubscribers, streamChecks, type StreamFigures } from './stream-subscribers';
 
 export const SCENARIO_DIR = path.join(REPO_ROOT, 'loadtest/scenarios');
 const ARTILLERY = path.join(REPO_ROOT, 'loadtest/node_modules/artillery/bin/run');
@@ -55,6 +56,7 @@ export interface ScenarioResult {
   artillery: { exitCode: number | null; ensure: string[] };
   events: string[];
   rssMb?: { before: number; after: number };
+  streams?: StreamFigures;
   files: { report: string; script: string; log: string; serviceLog: string };
   report: ArtilleryReport;
 }
@@ -132,6 +134,10 @@ export async function runScenario(
   writeFileSync(files.script, text);
   const plan = planOf(script);
 
+  const streams =
+    spec.streamSubscribers === undefined
+      ? undefined
+      : openStreamSubscribers(`${target}/api/v1/prices/eth-usdt/stream`, spec.streamSubscribers);
   let readyAt: number | undefined;
   const timers: NodeJS.Timeout[] = [];
   const onFirstPhase = (startedAt: number) => {
@@ -192,6 +198,7 @@ export async function runScenario(
   });
   timers.forEach(clearTimeout);
   writeFileSync(files.log, artillery.output);
+  const streamFigures = streams?.close();
 
   let server: ScenarioResult['server'] = { requests: 0, p50Ms: NaN, p95Ms: NaN, p99Ms: NaN, byStatus: {} };
   let rssAfter = NaN;
@@ -257,6 +264,7 @@ export async function runScenario(
       margin: readyAt === undefined ? 'the service never became ready' : '',
     });
   }
+  if (streamFigures !== undefined) checks.push(...streamChecks(streamFigures, plan.plannedSeconds));
   const ensure = artillery.output
     .split('\n')
     .filter((l) => /^\s*(ok|fail): /.test(l))
@@ -304,6 +312,7 @@ export async function runScenario(
       Number.isFinite(rssBefore) || Number.isFinite(rssAfter)
         ? { before: rssBefore, after: rssAfter }
         : undefined,
+    streams: streamFigures,
     files,
     report,
   };

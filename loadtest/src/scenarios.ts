@@ -30,6 +30,8 @@ export interface ScenarioSpec {
   /** The last 10 s window must have 200s saying this status: the service recovered by itself. */
   mustEndWithStatus?: string;
   allow4xx?: boolean;
+  /** Price-stream subscribers the runner holds open for the whole run. */
+  streamSubscribers?: number;
 }
 
 export const SCENARIOS: readonly ScenarioSpec[] = [
@@ -76,6 +78,16 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     proves:
       'a service started during the ramp with empty L1 and L2 answers no 5xx once its readiness is 200 (refused connections before it listens are expected)',
     coldStartAfterSeconds: 4,
+  },
+  {
+    name: 'stream-mix',
+    file: 'stream-mix.yml',
+    suites: ['full'],
+    proves:
+      'the REST SLO holds with 1,000 stream subscribers held open beside it, and every subscriber gets its price events, none twice, none cut off',
+    // Every subscriber comes from 127.0.0.1: the per-client limit would otherwise refuse all but 20 per worker.
+    serviceEnv: { STREAM_MAX_SUBSCRIBERS_PER_CLIENT: '1000' },
+    streamSubscribers: 1000,
   },
   {
     name: 'soak',
