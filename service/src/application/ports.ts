@@ -43,14 +43,19 @@ export interface SharedCache {
   close(): Promise<void>;
 }
 
-/** A client's budget after one request; `unavailable` when the store could not be asked (fail open). */
+/**
+ * A client's budget after one request; `unavailable` when the store could not be asked (fail open);
+ * `overflow` when the in-memory store already holds its maximum of clients in this window and this client is
+ * a new one, so it was not counted (and is let through).
+ */
 export type RateLimitDecision =
   | { readonly kind: 'allowed' | 'limited'; readonly remaining: number; readonly resetMs: number }
-  | { readonly kind: 'unavailable' };
+  | { readonly kind: 'unavailable' }
+  | { readonly kind: 'overflow' };
 
 /**
  * Per-client request budget. Implementations: Redis (one budget across workers and replicas) and memory
- * (per process, when REDIS_URL is unset). Never rejects: a store that fails answers `unavailable`.
+ * (per process, when no Redis is configured). Never rejects: a store that fails answers `unavailable`.
  */
 export interface ClientRateLimiter {
   consume(client: string): Promise<RateLimitDecision>;

@@ -110,7 +110,7 @@ export async function runPrimary(config: Config): Promise<void> {
     workers: config.workers,
     sources: config.sources.map((s) => s.name),
     pairs: config.pairs.map((p) => p.symbol),
-    redis: config.redis.url === undefined ? 'disabled (L1 only)' : 'enabled',
+    redis: config.redis.topology === undefined ? 'disabled (L1 only)' : config.redis.topology.kind,
   });
 
   async function shutdown(signal: string): Promise<void> {

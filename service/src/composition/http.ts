@@ -81,10 +81,10 @@ export function buildHttp(
           requests: config.rateLimit.requests,
           windowSeconds: config.rateLimit.windowSeconds,
           redis:
-            config.redis.url === undefined
+            config.redis.topology === undefined
               ? undefined
               : {
-                  url: config.redis.url,
+                  topology: config.redis.topology,
                   keyPrefix: config.redis.keyPrefix,
                   commandTimeoutMs: config.redis.commandTimeoutMs,
                 },

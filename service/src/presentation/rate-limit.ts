@@ -1,17 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RateLimitDecision } from '../application/ports';
+import type { ClientRateLimiter } from '../application/ports';
 import type { RateLimitResult } from '../shared/metrics';
 import { createClientIdentity, type TrustedProxies } from './client-identity';
 import { sendProblem } from './problem';
 import { addHeader } from './response-headers';
 
-/**
- * The store: Redis or memory (infrastructure/rate-limit). `overflow`: the in-memory store is full for this
- * window and the client is new; it is let through uncounted.
- */
-export interface RateLimitStore {
-  consume(client: string): Promise<RateLimitDecision | { readonly kind: 'overflow' }>;
-}
+/** The store: Redis or memory (infrastructure/rate-limit). */
+export type RateLimitStore = Pick<ClientRateLimiter, 'consume'>;
 
 export interface RateLimitDeps {
   readonly limiter: RateLimitStore;

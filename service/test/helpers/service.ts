@@ -46,7 +46,7 @@ export async function startService(env: Record<string, string>): Promise<TestSer
     pairs: config.pairs.map((p) => p.slug),
     sources: config.sources.map((s) => s.name),
     defaultMetrics: false,
-    redis: config.redis.url !== undefined,
+    redis: config.redis.topology !== undefined,
   });
   const shared = createSharedCache(config, { metrics, logger });
   let draining = false;

@@ -76,7 +76,11 @@ test('When the Redis store cannot be loaded, then nothing rejects unhandled at s
   const limiter = createClientRateLimiter({
     requests: 3,
     windowSeconds: 60,
-    redis: { url: 'redis://127.0.0.1:1', keyPrefix: 'test:', commandTimeoutMs: 50 },
+    redis: {
+      topology: { kind: 'single', url: 'redis://127.0.0.1:1' },
+      keyPrefix: 'test:',
+      commandTimeoutMs: 50,
+    },
   });
   try {
     // Before any request: a failed import must not surface as an unhandled rejection.

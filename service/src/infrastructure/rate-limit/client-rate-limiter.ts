@@ -1,18 +1,6 @@
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { RateLimitDecision } from '../../application/ports';
+import type { ClientRateLimiter, RateLimitDecision } from '../../application/ports';
 import { createRedisClient, type RedisClient, type RedisTopology } from '../redis/redis-client';
-
-/**
- * A decision, or `overflow`: the in-memory store already holds its maximum of clients in this window and
- * the request's client is a new one, so it was not counted (and is let through: see createMemoryWindow).
- */
-export type LimiterDecision = RateLimitDecision | { readonly kind: 'overflow' };
-
-export interface ClientLimiter {
-  /** Never rejects: a store that fails answers `unavailable`. */
-  consume(client: string): Promise<LimiterDecision>;
-  close(): Promise<void>;
-}
 
 /** Clients one process counts per window without Redis: ~100 B each, ~10 MB at most per worker. */
 export const DEFAULT_MAX_KEYS = 100_000;
@@ -24,14 +12,12 @@ export interface ClientRateLimiterOptions {
   readonly maxKeys?: number;
   /** In-memory store only: the clock windows are aligned to (tests). */
   readonly clock?: () => number;
-  /**
-   * Without Redis, each process keeps its own counts. Redis by topology (one node, Sentinel, Cluster), or by
-   * the single-node URL alone.
-   */
-  readonly redis?: { readonly keyPrefix: string; readonly commandTimeoutMs: number } & (
-    | { readonly topology: RedisTopology; readonly url?: undefined }
-    | { readonly url: string; readonly topology?: undefined }
-  );
+  /** Without Redis, each process keeps its own counts. Redis by topology: one node, Sentinel or Cluster. */
+  readonly redis?: {
+    readonly topology: RedisTopology;
+    readonly keyPrefix: string;
+    readonly commandTimeoutMs: number;
+  };
 }
 
 /**
@@ -43,7 +29,7 @@ export interface ClientRateLimiterOptions {
  * ends, while letting it through costs what an attacker with that many addresses already gets (a budget
  * per address). Clients already counted keep their counts.
  */
-function createMemoryWindow(options: ClientRateLimiterOptions): ClientLimiter {
+function createMemoryWindow(options: ClientRateLimiterOptions): ClientRateLimiter {
   const windowMs = options.windowSeconds * 1000;
   const maxKeys = options.maxKeys ?? DEFAULT_MAX_KEYS;
   const clock = options.clock ?? Date.now;
@@ -81,13 +67,13 @@ function createMemoryWindow(options: ClientRateLimiterOptions): ClientLimiter {
  * store could not even be loaded, the request is let through and the caller counts it, because an
  * unreachable limiter must never turn into failed price requests.
  */
-export function createClientRateLimiter(options: ClientRateLimiterOptions): ClientLimiter {
+export function createClientRateLimiter(options: ClientRateLimiterOptions): ClientRateLimiter {
   if (options.redis === undefined) return createMemoryWindow(options);
   const redis = options.redis;
   // Failures surface as `unavailable` decisions (and their metric). Each key is one client's counter (one
   // key per script call), so in a Cluster the counters spread over the shards: no hash tag wanted here.
   const client: RedisClient = createRedisClient({
-    topology: redis.topology ?? { kind: 'single', url: redis.url },
+    topology: redis.topology,
     commandTimeoutMs: redis.commandTimeoutMs,
   });
   // Loaded only when the limiter is on with Redis: the package loads every store it supports, ~10 MB of RSS
@@ -111,7 +97,7 @@ export function createClientRateLimiter(options: ClientRateLimiterOptions): Clie
   loaded.catch(() => undefined);
 
   return {
-    async consume(key): Promise<LimiterDecision> {
+    async consume(key): Promise<RateLimitDecision> {
       try {
         const { limiter, Refusal } = await loaded;
         try {
