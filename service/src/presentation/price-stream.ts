@@ -96,6 +96,13 @@ export function createPriceStream(deps: PriceStreamDeps) {
   let lastHeartbeatMs = clock();
   const retryLine = `retry: ${settings.retryMs}\n\n`;
 
+  /** A snapshot's price event, built once; none while it cannot be served (only a status event says so). */
+  function priceEvent(version: { status: PriceStatus; id: string; json: string }): Buffer | undefined {
+    return version.status === 'unavailable'
+      ? undefined
+      : Buffer.from(`id: ${version.id}\nevent: price\ndata: ${version.json}\n\n`);
+  }
+
   function statusEvent(pair: PairState, id: string | undefined, previous: PriceStatus | undefined): Buffer {
     const snapshot = pair.snapshot as PriceSnapshot;
     const now = clock();
@@ -159,10 +166,7 @@ export function createPriceStream(deps: PriceStreamDeps) {
     pair.snapshot = snapshot;
     pair.id = version.id;
     pair.status = version.status;
-    pair.event =
-      version.status === 'unavailable'
-        ? undefined
-        : Buffer.from(`id: ${version.id}\nevent: price\ndata: ${version.json}\n\n`);
+    pair.event = priceEvent(version);
     if (pair.subscribers.size === 0) return;
     if (previous !== version.status) {
       const sent = broadcast(pair, statusEvent(pair, version.id, previous));
@@ -183,11 +187,7 @@ export function createPriceStream(deps: PriceStreamDeps) {
         const previous = pair.status;
         pair.status = version.status;
         pair.id = version.id;
-        // The price event of a snapshot that is no longer servable is not sent again to new subscribers.
-        pair.event =
-          version.status === 'unavailable'
-            ? undefined
-            : Buffer.from(`id: ${version.id}\nevent: price\ndata: ${version.json}\n\n`);
+        pair.event = priceEvent(version);
         if (pair.subscribers.size > 0) {
           deps.metrics.streamEventsSent('status', broadcast(pair, statusEvent(pair, version.id, previous)));
         }
