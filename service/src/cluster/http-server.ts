@@ -169,12 +169,21 @@ export async function startHttpServer(options: {
       return new Promise((resolve) => {
         // Connections idle since before draining still carry the old, long keep-alive timer: close them
         // once they have been idle for the whole grace, so their clients had all of it to send something.
-        const grace = setTimeout(() => {
+        // One whose last response closed just after draining began (its 'close' comes a tick after the
+        // client has read it, but its timer was set at 'finish', before) is looked at again when its own
+        // grace is over, instead of being left to the old timer until the deadline.
+        const closeIdle = () => {
           const now = Date.now();
+          let soonest = Infinity;
           for (const [socket, state] of connections) {
-            if (isIdle(socket, state) && now - state.idleSince >= idleGraceMs) socket.destroy();
+            if (!isIdle(socket, state)) continue;
+            const left = idleGraceMs - (now - state.idleSince);
+            if (left <= 0) socket.destroy();
+            else soonest = Math.min(soonest, left);
           }
-        }, idleGraceMs);
+          if (soonest !== Infinity) grace = setTimeout(closeIdle, soonest);
+        };
+        let grace = setTimeout(closeIdle, idleGraceMs);
         const deadline = setTimeout(() => {
           for (const socket of connections.keys()) socket.destroy();
           done('deadline');
