@@ -3,7 +3,7 @@ import { buildHttp } from '../composition/http';
 import { buildRefresher } from '../composition/refresher';
 import { buildCommon } from '../composition/common';
 import { shutdownTracing } from '../tracing';
-import { startHttpServer } from './http-server';
+import { listenApi } from './api-listener';
 import { exposeRegistry, startMetricsServer } from './metrics-server';
 
 /** WORKERS=0: the refresher, the API and /metrics in one process (small deployments, debugging). */
@@ -23,20 +23,7 @@ export async function runStandalone(config: Config): Promise<void> {
     logger,
     collect: (format) => exposeRegistry(metrics.registry, format),
   });
-  const server = await startHttpServer({
-    host: config.host,
-    port: config.port,
-    backlog: config.listenBacklog,
-    listener: http.listener,
-    ...http.server,
-  });
-  metrics.setOpenConnectionsProvider(server.openConnections);
-  if (server.connectionCap < config.limits.maxConnectionsPerWorker) {
-    logger.warn('MAX_CONNECTIONS_PER_WORKER lowered to fit the open file limit (ulimit -n)', {
-      configured: config.limits.maxConnectionsPerWorker,
-      applied: server.connectionCap,
-    });
-  }
+  const server = await listenApi(config, http, { metrics, logger });
   logger.info('service starting (single process)', { port: server.port, metricsPort: metricsServer.port });
 
   async function shutdown(signal: string): Promise<void> {

@@ -2,7 +2,8 @@ import type { Config } from '../config';
 import { buildHttp } from '../composition/http';
 import { buildCommon } from '../composition/common';
 import { shutdownTracing } from '../tracing';
-import { startHttpServer } from './http-server';
+import { listenApi } from './api-listener';
+import type { HttpServer } from './http-server';
 import { isPrimaryMessage, type WorkerMessage } from './messages';
 
 /** A cluster worker: serves the API from L1/L2, fed with snapshots by the primary over IPC. */
@@ -13,7 +14,7 @@ export async function runWorker(config: Config): Promise<void> {
 
   // Assigned once listening; drain() may run before that (a shutdown during start-up).
   // eslint-disable-next-line prefer-const
-  let server: Awaited<ReturnType<typeof startHttpServer>> | undefined;
+  let server: HttpServer | undefined;
 
   // Nothing in here may throw out of the handler: an IPC message must never take the worker down.
   process.on('message', (message: unknown) => {
@@ -55,19 +56,6 @@ export async function runWorker(config: Config): Promise<void> {
     await shutdownTracing();
     process.exit(0);
   }
-  server = await startHttpServer({
-    host: config.host,
-    port: config.port,
-    backlog: config.listenBacklog,
-    listener: http.listener,
-    ...http.server,
-  });
-  metrics.setOpenConnectionsProvider(server.openConnections);
-  if (server.connectionCap < config.limits.maxConnectionsPerWorker) {
-    logger.warn('MAX_CONNECTIONS_PER_WORKER lowered to fit the open file limit (ulimit -n)', {
-      configured: config.limits.maxConnectionsPerWorker,
-      applied: server.connectionCap,
-    });
-  }
+  server = await listenApi(config, http, { metrics, logger });
   logger.debug('worker listening', { port: server.port });
 }
