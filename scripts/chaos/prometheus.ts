@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../lib/free-port';
 import { startProcess, stopProcess, waitFor } from '../lib/local-stack';
-import { ROOT } from './stack';
+import { REPO_ROOT } from '../lib/local-stack';
 
 export interface ChaosPrometheus {
   readonly url: string;
@@ -32,7 +32,7 @@ export async function startChaosPrometheus(targets: readonly string[]): Promise<
   const dir = mkdtempSync(path.join(tmpdir(), 'chaos-prometheus-'));
   const config = {
     global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
-    rule_files: [path.join(ROOT, 'monitoring/prometheus/rules/*.yml')],
+    rule_files: [path.join(REPO_ROOT, 'monitoring/prometheus/rules/*.yml')],
     scrape_configs: [
       {
         job_name: 'price-service',

@@ -1,31 +1,23 @@
 /**
- * The processes of a chaos run, on top of scripts/lib/local-stack.ts (its startProcess, stopProcess and
- * waitFor, so every child is stopped when the runner exits): a redis-server that can be killed and started
- * again on the same port, the built mock exchange, and replicas of the built service on fixed ports (a
- * rolling restart brings a replica back where the load generator expects it).
- *
- * local-stack's own starters resolve the repo from dist/scripts/lib only; these work from the TypeScript
- * sources too (the short form runs under jest), hence the paths here.
+ * The processes of a chaos run, on top of scripts/lib/local-stack.ts (its startProcess, stopProcess, waitFor
+ * and mock exchange, so every child is stopped when the runner exits): a redis-server that can be killed,
+ * paused and started again on the same port, and replicas of the built service on fixed ports (a rolling
+ * restart brings a replica back where the load generator expects it).
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { freePort } from '../lib/free-port';
-import { need, startProcess, stopProcess, waitFor } from '../lib/local-stack';
+import { need, REPO_ROOT, startProcess, stopProcess, waitFor } from '../lib/local-stack';
 
 const compiled = __filename.endsWith('.js');
-/**
- * The repository root, whether this file runs from dist/scripts/chaos or from scripts/chaos (jest);
- * CHAOS_REPO_ROOT overrides it for a build in another folder.
- */
-export const ROOT = process.env.CHAOS_REPO_ROOT ?? path.resolve(__dirname, compiled ? '../../..' : '../..');
-export const SERVICE_MAIN = path.join(ROOT, 'dist/service/src/main.js');
-export const MOCK_MAIN = path.join(ROOT, 'dist/mock-exchange/src/main.js');
+export const SERVICE_MAIN = path.join(REPO_ROOT, 'dist/service/src/main.js');
+export const MOCK_MAIN = path.join(REPO_ROOT, 'dist/mock-exchange/src/main.js');
 /** The clock-skew preload, always a compiled one: the service runs from dist. */
 export const CLOCK_SKEW_PRELOAD = compiled
   ? path.join(__dirname, 'clock-skew.js')
-  : path.join(ROOT, 'dist/scripts/chaos/clock-skew.js');
+  : path.join(REPO_ROOT, 'dist/scripts/chaos/clock-skew.js');
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -87,14 +79,6 @@ export async function startChaosRedis(): Promise<ChaosRedis> {
     pause: () => void child?.kill('SIGSTOP'),
     resume: () => void child?.kill('SIGCONT'),
   };
-}
-
-export async function startChaosMock(): Promise<{ url: string; process: ChildProcess }> {
-  const port = await freePort();
-  const child = startProcess(process.execPath, [MOCK_MAIN], { MOCK_EXCHANGE_PORT: String(port) });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor('mock exchange', async () => (await fetch(`${url}/__control/health`)).ok);
-  return { url, process: child };
 }
 
 export interface Replica {

@@ -14,7 +14,7 @@ import {
   mockExchangeClient,
   type MockExchangeClient,
 } from '../../mock-exchange/src/mock-exchange';
-import { stopAll } from '../lib/local-stack';
+import { startMockExchangeProcess, stopAll } from '../lib/local-stack';
 import { PriceTimeline } from './band';
 import { FAULTS, MAJORITY_SPIKE, UNABSORBABLE, type Fault, type FaultContext } from './faults';
 import { LoadGenerator, Window } from './load';
@@ -24,7 +24,6 @@ import {
   MOCK_MAIN,
   SERVICE_MAIN,
   sleep,
-  startChaosMock,
   startChaosRedis,
   CLOCK_SKEW_PRELOAD,
   type Replica,
@@ -237,7 +236,7 @@ export async function runSuite(profile: Profile, options: SuiteOptions = {}): Pr
   const replicas: Replica[] = [];
   const rows: Row[] = [];
   try {
-    const [redis, mockProcess] = await Promise.all([startChaosRedis(), startChaosMock()]);
+    const [redis, mockProcess] = await Promise.all([startChaosRedis(), startMockExchangeProcess()]);
     const mock = mockExchangeClient(mockProcess.url);
     let mid = 350_000; // cents
     const pinNext = async () => {
