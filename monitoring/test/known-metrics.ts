@@ -1,5 +1,5 @@
 /**
- * Every metric family the service exports on :8001 (service/src/shared/metrics.ts plus prom-client's default
+ * Every metric family the service exports on :8001 (service/src/observability/metrics.ts plus prom-client's default
  * metrics), as declared by the `# TYPE` lines: a histogram is listed once, without its _bucket/_count/_sum.
  *
  * Hard-coded so the static tests (alert-rules, dashboards) run without starting anything, and kept honest by

@@ -1,5 +1,5 @@
 // Tracing first: instrumentation must patch http before anything imports it.
-import './tracing';
+import './observability/tracing';
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig, type Config } from './config';
 import { runPrimary } from './cluster/primary';

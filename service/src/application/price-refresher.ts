@@ -2,8 +2,8 @@ import { trace } from '@opentelemetry/api';
 import { aggregate, type AggregationRules, type SourceOutcome } from '../domain/aggregation';
 import { AppError } from '../domain/errors';
 import type { Pair } from '../domain/pair';
-import type { Logger } from '../shared/logger';
-import type { Metrics } from '../shared/metrics';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
 import type { LeaseResult, PriceSource, SharedCache } from './ports';
 import type { PriceSnapshot } from './price-snapshot';
 

@@ -3,9 +3,9 @@ import type { PriceSnapshot } from '../application/price-snapshot';
 import type { Config } from '../config';
 import { buildRefresher } from '../composition/refresher';
 import { buildCommon } from '../composition/common';
-import { shutdownTracing } from '../tracing';
+import { shutdownTracing } from '../observability/tracing';
 import type { PrimaryMessage, WorkerMessage } from './messages';
-import { exposeAggregated, startMetricsServer, type MetricsJson } from './metrics-server';
+import { exposeAggregated, startMetricsServer, type MetricsJson } from '../observability/metrics-server';
 
 const WORKER_METRICS_TIMEOUT_MS = 1000;
 /** A worker that lived this long was healthy: its crash does not extend the respawn backoff. */

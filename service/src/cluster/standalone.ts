@@ -2,9 +2,9 @@ import type { Config } from '../config';
 import { buildHttp } from '../composition/http';
 import { buildRefresher } from '../composition/refresher';
 import { buildCommon } from '../composition/common';
-import { shutdownTracing } from '../tracing';
-import { listenApi } from './api-listener';
-import { exposeRegistry, startMetricsServer } from './metrics-server';
+import { shutdownTracing } from '../observability/tracing';
+import { listenApi } from '../composition/servers';
+import { exposeRegistry, startMetricsServer } from '../observability/metrics-server';
 
 /** WORKERS=0: the refresher, the API and /metrics in one process (small deployments, debugging). */
 export async function runStandalone(config: Config): Promise<void> {

@@ -1,9 +1,9 @@
 import type { Config } from '../config';
 import { buildHttp } from '../composition/http';
 import { buildCommon } from '../composition/common';
-import { shutdownTracing } from '../tracing';
-import { listenApi } from './api-listener';
-import type { HttpServer } from './http-server';
+import { shutdownTracing } from '../observability/tracing';
+import { listenApi } from '../composition/servers';
+import type { HttpServer } from '../infrastructure/http/http-server';
 import { isPrimaryMessage, type WorkerMessage } from './messages';
 
 /** A cluster worker: serves the API from L1/L2, fed with snapshots by the primary over IPC. */

@@ -1,8 +1,8 @@
 import type { SharedCache } from '../application/ports';
 import type { Config } from '../config';
 import { createDisabledSharedCache, createRedisCache } from '../infrastructure/cache/redis-cache';
-import { createLogger, type Logger } from '../shared/logger';
-import { createMetrics, type Metrics } from '../shared/metrics';
+import { createLogger, type Logger } from '../observability/logger';
+import { createMetrics, type Metrics } from '../observability/metrics';
 
 // The composition folder is the only place infrastructure is constructed. It is split by process role so a
 // worker never loads the exchange clients and a primary never loads Express.

@@ -10,10 +10,11 @@ import { createPriceStream, type PriceStream } from '../presentation/price-strea
 import type { PriceSnapshot } from '../application/price-snapshot';
 import { createRateLimit } from '../presentation/rate-limit';
 import { createRequestGuard, type RequestGuard } from '../presentation/request-guard';
-import { createRequestTracer, rawHeader } from '../presentation/request-tracing';
+import { createRequestTracer } from '../observability/request-tracing';
+import { rawHeader } from '../presentation/http-headers';
 import { SECURITY_HEADERS, createCors } from '../presentation/security-headers';
-import type { Logger } from '../shared/logger';
-import type { Metrics } from '../shared/metrics';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
 
 export interface HttpParts {
   readonly reader: PriceReader;
@@ -47,7 +48,7 @@ export function buildHttp(
     const price = l1.get(pair)?.price;
     return price === undefined ? undefined : (Date.now() - price.timestampMs) / 1000;
   });
-  const cors = createCors(config.corsAllowOrigins, rawHeader);
+  const cors = createCors(config.corsAllowOrigins);
   // Built once: every response writes this list as it is.
   const common = Object.freeze([...SECURITY_HEADERS, ...(cors?.staticHeaders ?? [])]);
   const priceHandler = createPriceHandler({
@@ -98,7 +99,7 @@ export function buildHttp(
     sharedCacheStatus: () => deps.shared.status(),
     isDraining: deps.isDraining,
     metrics: deps.metrics,
-    tracer: createRequestTracer(config.traceRequestsPerSecond),
+    tracer: createRequestTracer(config.traceRequestsPerSecond, (req) => rawHeader(req, 'traceparent')),
     logger: deps.logger,
     common,
     guard,

@@ -4,8 +4,8 @@ import type { PriceSnapshot } from '../application/price-snapshot';
 import type { Config } from '../config';
 import { ADAPTERS } from '../infrastructure/sources/exchanges';
 import { createHttpPriceSource } from '../infrastructure/sources/http-price-source';
-import type { Logger } from '../shared/logger';
-import type { Metrics } from '../shared/metrics';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
 
 /** The write path: sources, breakers and the refresher. One per replica (the cluster primary). */
 export function buildRefresher(

@@ -4,18 +4,18 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { PriceReader } from '../application/price-reader';
 import { statusAt, type FreshnessRules } from '../application/price-snapshot';
-import type { Logger } from '../shared/logger';
-import type { Metrics } from '../shared/metrics';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
 import openapi from '../../openapi.json';
 import { PRICE_ROUTE, type PriceHandler } from './price-route';
 import { LIVE_PAGE_PATHS, createLivePage } from './live-page';
 import type { PriceStream } from './price-stream';
 import { STREAM_ROUTE } from './price-stream';
 import { sendProblem } from './problem';
-import { addHeader, flushExtraHeaders } from './response-headers';
+import { addHeader, flushExtraHeaders } from './http-headers';
 import type { RateLimit } from './rate-limit';
 import type { RequestGuard } from './request-guard';
-import type { RequestTracer } from './request-tracing';
+import type { RequestTracer } from '../observability/request-tracing';
 import type { Cors } from './security-headers';
 
 export interface AppDeps {

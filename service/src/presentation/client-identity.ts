@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { isHeader } from './http-headers';
 import { BlockList, isIP } from 'node:net';
 
 /** See Config.rateLimit: how many proxies append to X-Forwarded-For, and where they are. */
@@ -92,13 +93,6 @@ function isBlank(value: string, start: number, end: number): boolean {
   return true;
 }
 
-function isForwardedFor(name: string): boolean {
-  return (
-    name.length === 15 &&
-    (name === 'X-Forwarded-For' || name === 'x-forwarded-for' || name.toLowerCase() === 'x-forwarded-for')
-  );
-}
-
 /**
  * The client a request is counted against, as a normalised key (see normaliseClientAddress). With N trusted
  * proxies in front, each appends the address it received the request from to X-Forwarded-For, so the
@@ -137,7 +131,7 @@ export function createClientIdentity(
     const raw = req.rawHeaders;
     // From the last header line to the first, each from its last entry to its first: right to left.
     for (let i = raw.length - 2; i >= 0 && used < hops; i -= 2) {
-      if (!isForwardedFor(raw[i] as string)) continue;
+      if (!isHeader(raw[i] as string, 'x-forwarded-for')) continue;
       const value = raw[i + 1] as string;
       let end = value.length;
       while (end >= 0 && used < hops) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { rawHeader } from './request-tracing';
+import { rawHeader } from './http-headers';
 
 /**
  * The live page at `/`: static HTML, a stylesheet and a few lines of script, no framework and nothing from

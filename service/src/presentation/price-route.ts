@@ -8,8 +8,7 @@ import {
   type PriceStatus,
 } from '../application/price-snapshot';
 import { sendProblem } from './problem';
-import { rawHeader } from './request-tracing';
-import { withExtraHeaders } from './response-headers';
+import { rawHeader, withExtraHeaders } from './http-headers';
 
 export const PRICE_ROUTE = '/api/v1/prices/:pair';
 
@@ -47,7 +46,7 @@ export interface PriceHandlerDeps {
   readonly countServed: (pair: string) => (status: string) => void;
   /** Headers every response carries (security, static CORS), written with the prebuilt ones. */
   readonly common: readonly string[];
-  /** CORS or the rate limit is on: a response may carry headers of its own (response-headers.ts). */
+  /** CORS or the rate limit is on: a response may carry headers of its own (http-headers.ts). */
   readonly extraHeaders?: boolean;
   readonly clock?: () => number;
 }

@@ -2,11 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { PriceReader } from '../application/price-reader';
 import type { PriceSnapshot, PriceStatus } from '../application/price-snapshot';
-import type { StreamDropReason, StreamEventType } from '../shared/metrics';
+import type { StreamDropReason, StreamEventType } from '../observability/metrics';
 import type { PriceHandler } from './price-route';
 import { sendProblem } from './problem';
 import { createClientIdentity } from './client-identity';
-import { rawHeader } from './request-tracing';
+import { rawHeader } from './http-headers';
 
 export const STREAM_ROUTE = '/api/v1/prices/:pair/stream';
 

@@ -1,6 +1,6 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { ErrorCode } from '../domain/errors';
-import { withExtraHeaders } from './response-headers';
+import { withExtraHeaders } from './http-headers';
 
 /**
  * Codes only the HTTP layer answers with (the stream's limits). They belong with the domain's codes in

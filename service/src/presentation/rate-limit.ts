@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClientRateLimiter } from '../application/ports';
-import type { RateLimitResult } from '../shared/metrics';
+import type { RateLimitResult } from '../observability/metrics';
 import { createClientIdentity, type TrustedProxies } from './client-identity';
 import { sendProblem } from './problem';
-import { addHeader } from './response-headers';
+import { addHeader } from './http-headers';
 
 /** The store: Redis or memory (infrastructure/rate-limit). */
 export type RateLimitStore = Pick<ClientRateLimiter, 'consume'>;

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { RejectReason } from '../shared/metrics';
+import type { RejectReason } from '../observability/metrics';
+import { isHeader } from './http-headers';
 import { rawProblemResponse, sendProblem, type Problem } from './problem';
 
 export interface RequestGuardDeps {
@@ -10,16 +11,6 @@ export interface RequestGuardDeps {
   /** Headers every response carries (security, static CORS). */
   readonly common: readonly string[];
   readonly rejected: (reason: RejectReason) => void;
-}
-
-/** A header name compared without allocating: rawHeaders keep the client's spelling. */
-function isHeader(name: string, lowerCase: string): boolean {
-  if (name.length !== lowerCase.length) return false;
-  // `| 0x20` folds A-Z onto a-z and leaves '-' alone; header names hold no other byte it would confuse.
-  for (let i = 0; i < lowerCase.length; i++) {
-    if ((name.charCodeAt(i) | 0x20) !== lowerCase.charCodeAt(i)) return false;
-  }
-  return true;
 }
 
 const problem = (status: number, code: Problem['code'], title: string, detail: string): Problem => ({

@@ -1,5 +1,6 @@
 import helmet from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { rawHeader } from './http-headers';
 
 /**
  * Security headers for a JSON API, as a flat [name, value, ...] list computed once per process: helmet is
@@ -50,10 +51,7 @@ export interface Cors {
  * only when configured so; otherwise the request's Origin is echoed only when it is on the allow-list (and
  * every response says `Vary: Origin`, so a shared cache never serves one origin's answer to another).
  */
-export function createCors(
-  allow: '*' | readonly string[] | undefined,
-  rawHeader: (req: IncomingMessage, lowerCaseName: string) => string | undefined,
-): Cors | undefined {
+export function createCors(allow: '*' | readonly string[] | undefined): Cors | undefined {
   if (allow === undefined) return undefined;
   const any = allow === '*';
   const origins = new Set(any ? [] : allow);

@@ -12,8 +12,8 @@ import {
   type RedisClient,
   type RedisTopology,
 } from '../../src/infrastructure/redis/redis-client';
-import { createLogger } from '../../src/shared/logger';
-import { createMetrics } from '../../src/shared/metrics';
+import { createLogger } from '../../src/observability/logger';
+import { createMetrics } from '../../src/observability/metrics';
 import { eventually, sample } from './metrics';
 import { startService, type TestService } from './service';
 

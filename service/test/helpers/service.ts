@@ -1,11 +1,11 @@
 import { buildHttp } from '../../src/composition/http';
 import { buildRefresher } from '../../src/composition/refresher';
 import { createSharedCache } from '../../src/composition/common';
-import { startHttpServer } from '../../src/cluster/http-server';
-import { startMetricsServer } from '../../src/cluster/metrics-server';
+import { startHttpServer } from '../../src/infrastructure/http/http-server';
+import { startMetricsServer } from '../../src/observability/metrics-server';
 import { loadConfig, type Config } from '../../src/config';
-import { createLogger } from '../../src/shared/logger';
-import { createMetrics } from '../../src/shared/metrics';
+import { createLogger } from '../../src/observability/logger';
+import { createMetrics } from '../../src/observability/metrics';
 
 /** Fast settings for tests: short refresh interval and freshness windows, few retries. */
 export const TEST_ENV: Readonly<Record<string, string>> = {

@@ -1,11 +1,11 @@
 import http from 'node:http';
 import net from 'node:net';
-import { startHttpServer, type HttpServer } from '../../src/cluster/http-server';
+import { startHttpServer, type HttpServer } from '../../src/infrastructure/http/http-server';
 import { buildHttp } from '../../src/composition/http';
 import { createSharedCache } from '../../src/composition/common';
 import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/shared/logger';
-import { createMetrics } from '../../src/shared/metrics';
+import { createLogger } from '../../src/observability/logger';
+import { createMetrics } from '../../src/observability/metrics';
 import { parseResponses } from '../helpers/raw-http';
 import { TEST_ENV } from '../helpers/service';
 

@@ -1,11 +1,11 @@
 import net from 'node:net';
 import type { PriceSnapshot } from '../../src/application/price-snapshot';
-import { startHttpServer, type HttpServer } from '../../src/cluster/http-server';
+import { startHttpServer, type HttpServer } from '../../src/infrastructure/http/http-server';
 import { createSharedCache } from '../../src/composition/common';
 import { buildHttp, type HttpParts } from '../../src/composition/http';
 import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/shared/logger';
-import { createMetrics, type Metrics } from '../../src/shared/metrics';
+import { createLogger } from '../../src/observability/logger';
+import { createMetrics, type Metrics } from '../../src/observability/metrics';
 import { eventually, sample } from '../helpers/metrics';
 import { TEST_ENV } from '../helpers/service';
 import { openStream, type SseClient } from '../helpers/sse';

@@ -1,7 +1,7 @@
 import type { SharedCache } from '../../src/application/ports';
 import { createPriceReader } from '../../src/application/price-reader';
 import type { PriceSnapshot } from '../../src/application/price-snapshot';
-import { startHttpServer, type HttpServer } from '../../src/cluster/http-server';
+import { startHttpServer, type HttpServer } from '../../src/infrastructure/http/http-server';
 import { createMemoryCache } from '../../src/infrastructure/cache/memory-cache';
 import { createPriceHandler } from '../../src/presentation/price-route';
 import { createPriceStream, type PriceStream } from '../../src/presentation/price-stream';

@@ -1,7 +1,7 @@
 import { createRedisCache } from '../../src/infrastructure/cache/redis-cache';
 import type { RedisTopology } from '../../src/infrastructure/redis/redis-client';
-import { createLogger } from '../../src/shared/logger';
-import { createMetrics } from '../../src/shared/metrics';
+import { createLogger } from '../../src/observability/logger';
+import { createMetrics } from '../../src/observability/metrics';
 import { SNAPSHOT } from '../fixtures/snapshots';
 import { eventually } from '../helpers/metrics';
 import {

@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { effectiveConnectionCap } from '../../src/cluster/http-server';
+import { effectiveConnectionCap } from '../../src/infrastructure/http/http-server';
 import { createRequestGuard } from '../../src/presentation/request-guard';
 import { SECURITY_HEADERS, createCors } from '../../src/presentation/security-headers';
-import { rawHeader } from '../../src/presentation/request-tracing';
 
 const request = (rawHeaders: string[], remoteAddress = '10.0.0.9', version = '1.1') =>
   ({
@@ -43,7 +42,7 @@ describe('security headers', () => {
   });
 
   test('When CORS is off, then there is nothing to do per request', () => {
-    expect(createCors(undefined, rawHeader)).toBeUndefined();
+    expect(createCors(undefined)).toBeUndefined();
   });
 });
 

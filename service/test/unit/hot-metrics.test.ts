@@ -1,5 +1,5 @@
 import { AggregatorRegistry, Counter, Histogram, Registry } from 'prom-client';
-import { createHotCounter, createHotHistogram } from '../../src/shared/hot-metrics';
+import { createHotCounter, createHotHistogram } from '../../src/observability/hot-metrics';
 
 const BUCKETS = [0.005, 0.01, 0.05, 0.1, 1];
 const TRACE_A = '0af7651916cd43dd8448eb211c80319c';

@@ -23,9 +23,9 @@ import {
   renderOpenMetrics,
   startMetricsServer,
   type MetricsJson,
-} from '../../src/cluster/metrics-server';
-import { createLogger } from '../../src/shared/logger';
-import { createMetrics } from '../../src/shared/metrics';
+} from '../../src/observability/metrics-server';
+import { createLogger } from '../../src/observability/logger';
+import { createMetrics } from '../../src/observability/metrics';
 
 const PRICE_ROUTE = '/api/v1/prices/:pair';
 const TRACE_A = '0af7651916cd43dd8448eb211c80319c';

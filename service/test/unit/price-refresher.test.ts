@@ -10,7 +10,7 @@ import {
 } from '../../src/domain/errors';
 import { parsePair, type Pair } from '../../src/domain/pair';
 import type { Quote } from '../../src/domain/quote';
-import { createLogger } from '../../src/shared/logger';
+import { createLogger } from '../../src/observability/logger';
 
 /** Refresh interval of every test. BASE is a multiple of it, so BASE starts an epoch. */
 const I = 1000;

@@ -6,9 +6,8 @@ import { createRequestListener } from '../../src/presentation/app';
 import { createPriceHandler } from '../../src/presentation/price-route';
 import { createRateLimit } from '../../src/presentation/rate-limit';
 import { createRequestGuard } from '../../src/presentation/request-guard';
-import { rawHeader } from '../../src/presentation/request-tracing';
 import { SECURITY_HEADERS, createCors } from '../../src/presentation/security-headers';
-import type { RateLimitResult } from '../../src/shared/metrics';
+import type { RateLimitResult } from '../../src/observability/metrics';
 import { SNAPSHOT, T } from '../fixtures/snapshots';
 
 // The request listener with CORS and the rate limit on: the request's own headers are appended to the
@@ -20,7 +19,7 @@ const setHeaderCalls: string[] = [];
 const decisions: RateLimitResult[] = [];
 
 beforeAll(async () => {
-  const cors = createCors([ORIGIN], rawHeader);
+  const cors = createCors([ORIGIN]);
   const common = Object.freeze([...SECURITY_HEADERS, ...(cors?.staticHeaders ?? [])]);
   const reader = { current: () => SNAPSHOT, load: async () => SNAPSHOT, peek: () => SNAPSHOT };
   const priceHandler = createPriceHandler({

@@ -2,8 +2,8 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { LeaseResult, SharedCache } from '../../application/ports';
 import type { SourceOutcome } from '../../domain/aggregation';
 import type { PriceSnapshot } from '../../application/price-snapshot';
-import type { Logger } from '../../shared/logger';
-import type { Metrics } from '../../shared/metrics';
+import type { Logger } from '../../observability/logger';
+import type { Metrics } from '../../observability/metrics';
 import { createRedisClient, describeTopology, pairTag, type RedisTopology } from '../redis/redis-client';
 import { parseSnapshot, parseSourceResult } from './snapshot-schema';
 

@@ -16,8 +16,8 @@ import {
 } from '../../domain/errors';
 import type { Pair } from '../../domain/pair';
 import { MAX_FUTURE_SKEW_MS, type Quote } from '../../domain/quote';
-import type { Logger } from '../../shared/logger';
-import type { Metrics } from '../../shared/metrics';
+import type { Logger } from '../../observability/logger';
+import type { Metrics } from '../../observability/metrics';
 import type { ExchangeAdapter } from './exchange-adapter';
 
 const tracer = trace.getTracer('price-sources');

@@ -1,8 +1,8 @@
 import type { Config } from '../config';
-import type { buildHttp } from '../composition/http';
-import type { Logger } from '../shared/logger';
-import type { Metrics } from '../shared/metrics';
-import { startHttpServer, type HttpServer } from './http-server';
+import type { buildHttp } from './http';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import { startHttpServer, type HttpServer } from '../infrastructure/http/http-server';
 
 /** The API listener as each serving process (a cluster worker, or the only process) starts it. */
 export async function listenApi(

@@ -14,8 +14,8 @@ type Stop = () => Promise<void>;
 // A conditional require keeps the unused variant out of the process entirely.
 /* eslint-disable @typescript-eslint/no-require-imports */
 const stop: Stop = cluster.isWorker
-  ? (require('./telemetry/worker-tracing') as { startWorkerTracing(): Stop }).startWorkerTracing()
-  : (require('./telemetry/sdk-tracing') as { startSdkTracing(): Stop }).startSdkTracing();
+  ? (require('./worker-tracing') as { startWorkerTracing(): Stop }).startWorkerTracing()
+  : (require('./sdk-tracing') as { startSdkTracing(): Stop }).startSdkTracing();
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 let stopping: Promise<void> | undefined;

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AggregatorRegistry, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import type { Exemplar } from '../shared/hot-metrics';
-import type { Logger } from '../shared/logger';
+import type { Exemplar } from './hot-metrics';
+import type { Logger } from './logger';
 
 /** What `registry.getMetricsAsJSON()` returns: the shape workers send to the primary. */
 export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];

@@ -3,29 +3,23 @@ import type { IncomingMessage } from 'node:http';
 
 const tracer = trace.getTracer('http-server');
 
-/** Reads one request header from rawHeaders: touching req.headers would build a header object per request. */
-export function rawHeader(req: IncomingMessage, lowerCaseName: string): string | undefined {
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.length === lowerCaseName.length && name.toLowerCase() === lowerCaseName) return raw[i + 1];
-  }
-  return undefined;
-}
-
 /**
  * Server spans for a sample of requests: every request whose caller sent a traceparent (the caller decided),
  * and at most `perSecond` of the others per process, evenly spaced. A fixed rate rather than a ratio keeps
  * the cost of tracing (a span costs tens of microseconds) and the trace volume flat however high the
  * traffic, while latency exemplars stay fresh. An untraced request costs one header scan and a comparison.
  */
-export function createRequestTracer(perSecond: number) {
+export function createRequestTracer(
+  perSecond: number,
+  /** The request's traceparent header, read without building req.headers. */
+  traceparentOf: (req: IncomingMessage) => string | undefined,
+) {
   const spacingMs = perSecond > 0 ? 1000 / perSecond : Infinity;
   let nextAtMs = 0;
   return {
     /** `nowMs` is the caller's performance.now() for the request's start. */
     start(req: IncomingMessage, route: string, nowMs: number): Span | undefined {
-      const traceparent = rawHeader(req, 'traceparent');
+      const traceparent = traceparentOf(req);
       if (traceparent === undefined) {
         if (nowMs < nextAtMs || spacingMs === Infinity) return undefined;
         nextAtMs = nowMs + spacingMs;
