@@ -1,6 +1,7 @@
 /**
  * Layer rules for the service (Clean Architecture in intent):
- * domain <- application <- presentation / infrastructure <- composition root.
+ * domain <- application <- presentation / infrastructure <- composition root <- cluster (process roles) <- main.
+ * observability (logs, metrics, traces) sits beside domain: anything above may use it, it uses nothing above.
  * Checked in `make lint`.
  */
 module.exports = {
@@ -41,6 +42,42 @@ module.exports = {
       severity: 'error',
       from: { path: '^service/src/infrastructure/' },
       to: { path: ['^service/src/(presentation|cluster)/', '^service/src/composition/'] },
+    },
+    {
+      name: 'only-main-imports-cluster',
+      comment:
+        'cluster/ is the process roles (primary, worker, single process) and their lifecycle: the top.',
+      severity: 'error',
+      from: { path: '^service/src/', pathNot: ['^service/src/main\\.ts$', '^service/src/cluster/'] },
+      to: { path: '^service/src/cluster/' },
+    },
+    {
+      name: 'only-composition-constructs-infrastructure',
+      comment:
+        'Roles and layers get built parts from the composition root; only it (and config, for types) imports adapters.',
+      severity: 'error',
+      from: {
+        path: '^service/src/(cluster|application|presentation|domain|observability)/|^service/src/main\\.ts$',
+      },
+      to: { path: '^service/src/infrastructure/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'cluster-uses-the-composition-root',
+      comment:
+        'A process role says which parts and shutdown steps it has; it builds them through composition/.',
+      severity: 'error',
+      from: { path: '^service/src/cluster/' },
+      to: {
+        path: '^service/src/(presentation|application|infrastructure)/',
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
+      name: 'observability-uses-nothing-above',
+      comment: 'Logs, metrics and traces are used by every layer, so they may import none of them.',
+      severity: 'error',
+      from: { path: '^service/src/observability/' },
+      to: { path: '^service/src/(application|presentation|infrastructure|composition|cluster|config)' },
     },
     {
       name: 'service-and-mock-are-separate',

@@ -3,9 +3,11 @@ import type { PriceSnapshot } from '../application/price-snapshot';
 import type { Config } from '../config';
 import { buildRefresher } from '../composition/refresher';
 import { buildCommon } from '../composition/common';
+import { listenMetrics } from '../composition/servers';
+import { exposeAggregated, type MetricsJson } from '../observability/metrics-server';
 import { shutdownTracing } from '../observability/tracing';
+import { createLifecycle } from './lifecycle';
 import type { PrimaryMessage, WorkerMessage } from './messages';
-import { exposeAggregated, startMetricsServer, type MetricsJson } from '../observability/metrics-server';
 
 const WORKER_METRICS_TIMEOUT_MS = 1000;
 /** A worker that lived this long was healthy: its crash does not extend the respawn backoff. */
@@ -22,12 +24,20 @@ export async function runPrimary(config: Config): Promise<void> {
   const latest = new Map<string, PriceSnapshot>();
   const forkedAt = new Map<number, number>();
   let consecutiveCrashes = 0;
-  let shuttingDown = false;
 
   const send = (worker: Worker, message: PrimaryMessage) => {
     if (worker.isConnected()) worker.send(message, undefined, () => undefined);
   };
   const workers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+  const lifecycle = createLifecycle({
+    logger,
+    deadlineMs: config.shutdownTimeoutMs + 2000,
+    onDeadline: () => {
+      for (const worker of workers()) worker.process.kill('SIGKILL');
+    },
+  });
+  lifecycle.handleSignals();
+  const shuttingDown = lifecycle.isShuttingDown;
 
   const { refresher, close: closeRefresher } = buildRefresher(config, {
     metrics,
@@ -57,7 +67,7 @@ export async function runPrimary(config: Config): Promise<void> {
     const lived = Date.now() - (forkedAt.get(worker.id) ?? Date.now());
     forkedAt.delete(worker.id);
     metrics.workersAlive(workers().length);
-    if (shuttingDown) return;
+    if (shuttingDown()) return;
     consecutiveCrashes = lived >= STABLE_WORKER_MS ? 1 : consecutiveCrashes + 1;
     const delay = Math.min(100 * 2 ** (consecutiveCrashes - 1), MAX_RESPAWN_DELAY_MS);
     metrics.workerRestarted();
@@ -68,7 +78,7 @@ export async function runPrimary(config: Config): Promise<void> {
       delayMs: delay,
     });
     setTimeout(() => {
-      if (!shuttingDown) fork();
+      if (!shuttingDown()) fork();
     }, delay);
   });
 
@@ -91,9 +101,7 @@ export async function runPrimary(config: Config): Promise<void> {
     });
   }
 
-  const metricsServer = await startMetricsServer({
-    host: config.host,
-    port: config.metricsPort,
+  const metricsServer = await listenMetrics(config, {
     logger,
     async collect(format) {
       const own = await metrics.registry.getMetricsAsJSON();
@@ -113,16 +121,8 @@ export async function runPrimary(config: Config): Promise<void> {
     redis: config.redis.topology === undefined ? 'disabled (L1 only)' : config.redis.topology.kind,
   });
 
-  async function shutdown(signal: string): Promise<void> {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    logger.info('shutting down: draining workers', { signal });
-    const deadline = setTimeout(() => {
-      logger.error('shutdown deadline passed: killing remaining workers');
-      for (const worker of workers()) worker.process.kill('SIGKILL');
-      process.exit(1);
-    }, config.shutdownTimeoutMs + 2000);
-    deadline.unref();
+  /** Workers drain themselves when asked; the refresher keeps them fed with prices until they are gone. */
+  function workersExited(): Promise<unknown> {
     const exited = Promise.all(
       workers().map(
         (worker) =>
@@ -132,15 +132,15 @@ export async function runPrimary(config: Config): Promise<void> {
       ),
     );
     for (const worker of workers()) send(worker, { type: 'shutdown' });
-    await Promise.all([exited, closeRefresher()]);
-    await metricsServer.close();
-    await shared.close();
-    await shutdownTracing();
-    logger.info('shutdown complete');
-    process.exit(0);
+    return exited;
   }
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  lifecycle.setSteps([
+    { name: 'drain the workers', run: workersExited },
+    { name: 'stop the refresher', run: closeRefresher },
+    { name: 'close /metrics', run: () => metricsServer.close() },
+    { name: 'close Redis', run: () => shared.close() },
+    { name: 'flush traces', run: shutdownTracing },
+  ]);
 
   await refresher.start();
 }

@@ -22,12 +22,27 @@ export function createSharedCache(config: Config, deps: { metrics: Metrics; logg
 }
 
 /** What every process role starts from: its logger, its metrics registry and its L2 connection. */
-export function buildCommon(config: Config): { logger: Logger; metrics: Metrics; shared: SharedCache } {
-  const logger = createLogger({ level: config.logLevel, service: config.serviceName });
+export interface Common {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly shared: SharedCache;
+}
+
+export function buildCommon(
+  config: Config,
+  /** Tests run several instances in one process: quiet logs, and no process-wide default metrics. */
+  options: { silentLogs?: boolean; defaultMetrics?: boolean } = {},
+): Common {
+  const logger = createLogger({
+    level: config.logLevel,
+    service: config.serviceName,
+    silent: options.silentLogs,
+  });
   const metrics = createMetrics({
     pairs: config.pairs.map((p) => p.slug),
     sources: config.sources.map((s) => s.name),
     redis: config.redis.topology !== undefined,
+    defaultMetrics: options.defaultMetrics,
   });
   return { logger, metrics, shared: createSharedCache(config, { metrics, logger }) };
 }

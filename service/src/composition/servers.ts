@@ -1,18 +1,19 @@
 import type { Config } from '../config';
-import type { buildHttp } from './http';
+import { startHttpServer, type HttpServer } from '../infrastructure/http/http-server';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { startHttpServer, type HttpServer } from '../infrastructure/http/http-server';
+import { startMetricsServer, type Exposition, type ExpositionFormat } from '../observability/metrics-server';
+import type { HttpParts } from './http';
 
 /** The API listener as each serving process (a cluster worker, or the only process) starts it. */
 export async function listenApi(
   config: Config,
-  http: Pick<ReturnType<typeof buildHttp>, 'listener' | 'server'>,
-  deps: { metrics: Metrics; logger: Logger },
+  http: Pick<HttpParts, 'listener' | 'server'>,
+  deps: { metrics: Metrics; logger: Logger; port?: number },
 ): Promise<HttpServer> {
   const server = await startHttpServer({
     host: config.host,
-    port: config.port,
+    port: deps.port ?? config.port,
     backlog: config.listenBacklog,
     listener: http.listener,
     ...http.server,
@@ -25,4 +26,17 @@ export async function listenApi(
     });
   }
   return server;
+}
+
+/** /metrics on METRICS_PORT, for the process that answers scrapes (the primary, or the only process). */
+export function listenMetrics(
+  config: Config,
+  deps: { logger: Logger; collect: (format: ExpositionFormat) => Promise<Exposition>; port?: number },
+): Promise<{ port: number; close(): Promise<void> }> {
+  return startMetricsServer({
+    host: config.host,
+    port: deps.port ?? config.metricsPort,
+    logger: deps.logger,
+    collect: deps.collect,
+  });
 }

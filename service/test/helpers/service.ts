@@ -1,11 +1,6 @@
-import { buildHttp } from '../../src/composition/http';
-import { buildRefresher } from '../../src/composition/refresher';
-import { createSharedCache } from '../../src/composition/common';
-import { startHttpServer } from '../../src/infrastructure/http/http-server';
-import { startMetricsServer } from '../../src/observability/metrics-server';
+import { buildCommon } from '../../src/composition/common';
+import { startSingleProcess } from '../../src/composition/single-process';
 import { loadConfig, type Config } from '../../src/config';
-import { createLogger } from '../../src/observability/logger';
-import { createMetrics } from '../../src/observability/metrics';
 
 /** Fast settings for tests: short refresh interval and freshness windows, few retries. */
 export const TEST_ENV: Readonly<Record<string, string>> = {
@@ -40,55 +35,21 @@ export interface TestService {
  * sockets. Each call builds its own instance, so a test can run two replicas side by side.
  */
 export async function startService(env: Record<string, string>): Promise<TestService> {
-  const config = loadConfig({ ...TEST_ENV, ...env });
-  const logger = createLogger({ level: config.logLevel, service: 'test', silent: !process.env.TEST_LOGS });
-  const metrics = createMetrics({
-    pairs: config.pairs.map((p) => p.slug),
-    sources: config.sources.map((s) => s.name),
-    defaultMetrics: false,
-    redis: config.redis.topology !== undefined,
-  });
-  const shared = createSharedCache(config, { metrics, logger });
-  let draining = false;
-  const http = buildHttp(config, { metrics, logger, shared, isDraining: () => draining });
-  const { refresher, close } = buildRefresher(config, {
-    metrics,
-    logger,
-    shared,
-    publish: (snapshot) => http.accept(snapshot),
-  });
-  const server = await startHttpServer({
-    host: config.host,
-    port: 0,
-    backlog: config.listenBacklog,
-    listener: http.listener,
-    ...http.server,
-  });
-  metrics.setOpenConnectionsProvider(server.openConnections);
-  const metricsServer = await startMetricsServer({
-    host: config.host,
-    port: 0,
-    logger,
-    collect: async () => ({
-      contentType: metrics.registry.contentType,
-      body: await metrics.registry.metrics(),
-    }),
-  });
-  await refresher.start();
-  const metricsUrl = `http://127.0.0.1:${metricsServer.port}/metrics`;
+  // No idle grace on stop: the tests are done with their connections, and a pooled idle one must not hold
+  // stop() up.
+  const config = loadConfig({ ...TEST_ENV, DRAIN_IDLE_GRACE_MS: '0', ...env });
+  const common = buildCommon(config, { silentLogs: !process.env.TEST_LOGS, defaultMetrics: false });
+  // The single-process wiring the service itself runs with WORKERS=0, on free ports.
+  const service = await startSingleProcess(config, common, { api: 0, metrics: 0 });
+  await service.start();
+  const metricsUrl = `http://127.0.0.1:${service.metricsPort}/metrics`;
   return {
-    url: `http://127.0.0.1:${server.port}`,
+    url: `http://127.0.0.1:${service.apiPort}`,
     metricsUrl,
     config,
     metricsText: async () => (await fetch(metricsUrl)).text(),
     async stop() {
-      draining = true;
-      http.stream.close();
-      // No grace: the tests are done with their connections, and a pooled idle one must not hold up stop().
-      await Promise.all([server.drain({ timeoutMs: 1000, idleGraceMs: 0 }), close()]);
-      await metricsServer.close();
-      await shared.close();
-      await http.close();
+      for (const step of service.steps) await step.run();
     },
   };
 }
