@@ -1,20 +1,29 @@
 import type { RequestListener } from 'node:http';
 import type { SharedCache } from '../application/ports';
+import { createPriceFeed } from '../application/price-feed';
 import { createPriceReader, type PriceReader } from '../application/price-reader';
+import type { PriceSnapshot } from '../application/price-snapshot';
 import type { Config } from '../config';
 import { createMemoryCache } from '../infrastructure/cache/memory-cache';
 import { createClientRateLimiter } from '../infrastructure/rate-limit/client-rate-limiter';
-import { createApp, createRequestListener } from '../presentation/app';
-import { createPriceHandler } from '../presentation/price-route';
-import { createPriceStream, type PriceStream } from '../presentation/price-stream';
-import type { PriceSnapshot } from '../application/price-snapshot';
-import { createRateLimit } from '../presentation/rate-limit';
-import { createRequestGuard, type RequestGuard } from '../presentation/request-guard';
-import { createRequestTracer } from '../observability/request-tracing';
-import { rawHeader } from '../presentation/http-headers';
-import { SECURITY_HEADERS, createCors } from '../presentation/security-headers';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import { createRequestTracer } from '../observability/request-tracing';
+import { createClientIdentity } from '../presentation/client-identity';
+import { createRequestListener } from '../presentation/dispatch';
+import { createExpressApp } from '../presentation/express-app';
+import { createHealthRoutes } from '../presentation/health-routes';
+import { rawHeader } from '../presentation/http-headers';
+import { createIndexRoutes } from '../presentation/index-routes';
+import { LIVE_PAGE_PATHS, createLivePage } from '../presentation/live-page';
+import { createPriceHandler } from '../presentation/price-route';
+import { createPriceStream, type PriceStream } from '../presentation/price-stream';
+import { createRateLimit } from '../presentation/rate-limit';
+import { createRequestGuard, type RequestGuard } from '../presentation/request-guard';
+import { createRequestObserver } from '../presentation/request-observer';
+import { createRoutes } from '../presentation/routes';
+import { SECURITY_HEADERS, createCors } from '../presentation/security-headers';
+import { createSnapshotView } from '../presentation/snapshot-view';
 
 export interface HttpParts {
   readonly reader: PriceReader;
@@ -36,44 +45,74 @@ export interface HttpParts {
   close(): Promise<void>;
 }
 
-/** The read path: L1, L2, the price handler and the Express app behind the fast dispatcher. */
+/** The read path: L1, L2, the route table's handlers, Express behind the fast dispatcher. */
 export function buildHttp(
   config: Config,
   deps: { metrics: Metrics; logger: Logger; shared: SharedCache; isDraining: () => boolean },
 ): HttpParts {
+  const { metrics } = deps;
+  const pairs = config.pairs.map((p) => p.slug);
   const l1 = createMemoryCache({ maxStalenessMs: config.price.maxStalenessMs });
-  const reader = createPriceReader({ l1, l2: deps.shared, counters: deps.metrics });
+  const reader = createPriceReader({ l1, l2: deps.shared, counters: metrics });
+  const feed = createPriceFeed(reader);
   const freshness = { freshnessMs: config.price.freshnessMs, maxStalenessMs: config.price.maxStalenessMs };
-  deps.metrics.setPriceAgeProvider((pair) => {
+  metrics.setPriceAgeProvider((pair) => {
     const price = l1.get(pair)?.price;
     return price === undefined ? undefined : (Date.now() - price.timestampMs) / 1000;
   });
   const cors = createCors(config.corsAllowOrigins);
   // Built once: every response writes this list as it is.
   const common = Object.freeze([...SECURITY_HEADERS, ...(cors?.staticHeaders ?? [])]);
-  const priceHandler = createPriceHandler({
+  const view = createSnapshotView(freshness);
+  const identify = createClientIdentity(
+    { hops: config.rateLimit.trustedProxyHops, cidrs: config.rateLimit.trustedProxyCidrs },
+    () => metrics.rateLimitIdentityFallback(),
+  );
+  const price = createPriceHandler({
     reader,
+    view,
     freshness,
     retryAfterSeconds: Math.max(1, Math.ceil(config.price.refreshIntervalMs / 1000)),
-    pairs: config.pairs.map((p) => p.slug),
-    countServed: (pair) => deps.metrics.priceServedCounter(pair),
+    pairs,
+    countServed: (pair) => metrics.priceServedCounter(pair),
     common,
     extraHeaders: cors !== undefined || config.rateLimit.requests > 0,
   });
   const stream = createPriceStream({
     settings: config.stream,
     reader,
-    priceHandler,
-    trustedProxyHops: config.rateLimit.trustedProxyHops,
-    trustedProxyCidrs: config.rateLimit.trustedProxyCidrs,
+    view,
+    pairs,
+    identify,
     common,
     retryAfterSeconds: Math.max(1, Math.ceil(config.stream.retryMs / 1000)),
-    metrics: deps.metrics,
+    metrics,
   });
+  feed.follow(stream.publish);
+  const health = createHealthRoutes({
+    reader,
+    freshness,
+    pairs: config.pairs,
+    sharedCacheStatus: () => deps.shared.status(),
+    isDraining: deps.isDraining,
+    common,
+  });
+  // The live page follows the first configured pair.
+  const livePage = createLivePage({ pair: config.pairs[0] as { slug: string; symbol: string }, common });
+  const routes = createRoutes({
+    livePage: { paths: LIVE_PAGE_PATHS, serve: livePage.serve },
+    ...createIndexRoutes({ pairs: config.pairs, common }),
+    price: price.handle,
+    stream: stream.handle,
+    liveness: health.liveness,
+    readiness: health.readiness,
+  });
+  const observerFor = createRequestObserver(metrics, routes);
+  const tracer = createRequestTracer(config.traceRequestsPerSecond, (req) => rawHeader(req, 'traceparent'));
   const guard = createRequestGuard({
     maxBodyBytes: config.limits.maxBodyBytes,
     common,
-    rejected: (reason) => deps.metrics.requestRejected(reason),
+    rejected: (reason) => metrics.requestRejected(reason),
   });
   const limiter =
     config.rateLimit.requests === 0
@@ -90,46 +129,31 @@ export function buildHttp(
                   commandTimeoutMs: config.redis.commandTimeoutMs,
                 },
         });
-  const appDeps = {
-    priceHandler,
-    stream,
-    reader,
-    freshness,
-    pairs: config.pairs,
-    sharedCacheStatus: () => deps.shared.status(),
-    isDraining: deps.isDraining,
-    metrics: deps.metrics,
-    tracer: createRequestTracer(config.traceRequestsPerSecond, (req) => rawHeader(req, 'traceparent')),
+  const rateLimit =
+    limiter === undefined
+      ? undefined
+      : createRateLimit({
+          limiter,
+          requests: config.rateLimit.requests,
+          windowSeconds: config.rateLimit.windowSeconds,
+          identify,
+          common,
+          counted: (result) => metrics.rateLimitDecision(result),
+        });
+  const app = createExpressApp(routes, {
+    pairs: new Set(pairs),
+    observerFor,
+    tracer,
     logger: deps.logger,
     common,
-    guard,
     cors,
-    rateLimit:
-      limiter === undefined
-        ? undefined
-        : createRateLimit({
-            limiter,
-            requests: config.rateLimit.requests,
-            windowSeconds: config.rateLimit.windowSeconds,
-            trustedProxies: {
-              hops: config.rateLimit.trustedProxyHops,
-              cidrs: config.rateLimit.trustedProxyCidrs,
-            },
-            common,
-            counted: (result) => deps.metrics.rateLimitDecision(result),
-            identityFallback: () => deps.metrics.rateLimitIdentityFallback(),
-          }),
-  };
-  const app = createApp(appDeps);
+  });
+  const dispatchDeps = { pairs, observerFor, isDraining: deps.isDraining, tracer, logger: deps.logger };
   return {
     reader,
     stream,
-    accept(snapshot) {
-      reader.accept(snapshot);
-      // Only what L1 now holds: an older snapshot arriving late (IPC and L2 race) is not news.
-      if (reader.peek(snapshot.pair) === snapshot) stream.publish(snapshot);
-    },
-    listener: createRequestListener(app, appDeps),
+    accept: feed.publish,
+    listener: createRequestListener(routes, app, { ...dispatchDeps, common, guard, cors, rateLimit }),
     server: {
       limits: {
         headersTimeoutMs: config.limits.headersTimeoutMs,
@@ -138,7 +162,7 @@ export function buildHttp(
         maxConnections: config.limits.maxConnectionsPerWorker,
       },
       handlers: guard,
-      onConnectionDropped: () => deps.metrics.connectionDropped(),
+      onConnectionDropped: () => metrics.connectionDropped(),
     },
     async close() {
       stream.close();

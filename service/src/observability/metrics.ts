@@ -9,8 +9,6 @@ import { createHotCounter, createHotHistogram, type HistogramObserver } from './
  * The SLO thresholds (docs/monitoring.md) are exact bucket boundaries: 0.05, 0.1, 0.25, 0.5 and 1 s.
  */
 export const HTTP_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
-/** The route template of the price endpoint (presentation/price-route.ts PRICE_ROUTE). */
-const PRICE_ROUTE_TEMPLATE = '/api/v1/prices/:pair';
 const UPSTREAM_DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export type CacheTier = 'l1' | 'l2';
@@ -68,8 +66,6 @@ export type StreamEventType = (typeof STREAM_EVENT_TYPES)[number];
 const STREAM_FANOUT_BUCKETS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
 ];
-/** The price route's outcomes that SLO ratios divide by: a 5xx series at 0 makes the error ratio 0, not empty. */
-const PRICE_ROUTE_STATUS_CODES = [200, 304, 500, 503] as const;
 
 export interface PriceAgeProvider {
   /** Age in seconds of the price this process would serve now for the pair, or undefined if none. */
@@ -351,12 +347,15 @@ export function createMetrics(options: {
      * Bound observer for one route and method: children are created once per status code, not per request.
      * `traceId`, given only for sampled requests, becomes the exemplar of the latency bucket.
      */
-    httpObserver(route: string, method: string) {
+    httpObserver(
+      route: string,
+      method: string,
+      /** Exported at 0 from the start: an SLO's 5xx ratio is then 0, not empty (the route table says which). */
+      knownStatuses: readonly number[] = [],
+    ) {
       const children = new Map<number, HistogramObserver>();
-      if (route === PRICE_ROUTE_TEMPLATE && method === 'GET') {
-        for (const code of PRICE_ROUTE_STATUS_CODES) {
-          children.set(code, httpDuration.bind({ route, method, status_code: String(code) }));
-        }
+      for (const code of knownStatuses) {
+        children.set(code, httpDuration.bind({ route, method, status_code: String(code) }));
       }
       return (statusCode: number, seconds: number, traceId?: string) => {
         let observe = children.get(statusCode);

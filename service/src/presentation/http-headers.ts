@@ -60,3 +60,20 @@ export function flushExtraHeaders(res: ServerResponse): void {
   for (let i = 0; i < extra.length; i += 2) res.setHeader(extra[i] as string, extra[i + 1] as string);
   carrying[EXTRA] = undefined;
 }
+
+/**
+ * If-None-Match against the response's entity tag, by weak comparison (RFC 9110 §13.1.2): `*` matches any
+ * current representation, a list matches when any member does, and W/"x" matches "x" either way. Every
+ * route with an ETag answers conditional requests through this one function.
+ */
+export function etagMatches(req: IncomingMessage, etag: string): boolean {
+  const header = rawHeader(req, 'if-none-match');
+  if (header === undefined) return false;
+  if (header === etag) return true;
+  const opaque = etag.startsWith('W/') ? etag.slice(2) : etag;
+  for (const candidate of header.split(',')) {
+    const tag = candidate.trim();
+    if (tag === '*' || (tag.startsWith('W/') ? tag.slice(2) : tag) === opaque) return true;
+  }
+  return false;
+}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { rawHeader } from './http-headers';
+import { etagMatches } from './http-headers';
 
 /**
  * The live page at `/`: static HTML, a stylesheet and a few lines of script, no framework and nothing from
@@ -164,15 +164,16 @@ export function createLivePage(options: {
   ]);
   return {
     /** Answers GET/HEAD of one of LIVE_PAGE_PATHS. */
-    serve(req: IncomingMessage, res: ServerResponse, path: string): void {
+    serve(req: IncomingMessage, res: ServerResponse, path: string): number {
       const found = assets.get(path) as Asset;
-      if (rawHeader(req, 'if-none-match') === found.etag) {
+      if (etagMatches(req, found.etag)) {
         res.writeHead(304, found.notModified as string[]);
         res.end();
-        return;
+        return 304;
       }
       res.writeHead(200, found.headers as string[]);
       res.end(req.method === 'HEAD' ? undefined : found.body);
+      return 200;
     },
   };
 }

@@ -1,16 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PriceReader } from '../application/price-reader';
-import {
-  statusAt,
-  type FreshnessRules,
-  type PriceSnapshot,
-  type PriceStatus,
-} from '../application/price-snapshot';
+import type { FreshnessRules, PriceSnapshot, PriceStatus } from '../application/price-snapshot';
 import { sendProblem } from './problem';
-import { rawHeader, withExtraHeaders } from './http-headers';
-
-export const PRICE_ROUTE = '/api/v1/prices/:pair';
+import { etagMatches, withExtraHeaders } from './http-headers';
+import { createSnapshotView, type SnapshotView } from './snapshot-view';
 
 /**
  * Bodies are rendered at most this often per pair and worker (or when a new snapshot arrives): ageMs and
@@ -29,16 +22,10 @@ interface Rendered {
   readonly notModifiedHeaders: readonly string[];
 }
 
-/** The static parts of a snapshot's body, built once per snapshot. */
-interface Prebuilt {
-  readonly snapshot: PriceSnapshot;
-  readonly head: string;
-  readonly tail: string;
-  readonly contentHash: string;
-}
-
 export interface PriceHandlerDeps {
   readonly reader: PriceReader;
+  /** Shared with the stream, so both render a snapshot once; its own when not given. */
+  readonly view?: SnapshotView;
   readonly freshness: FreshnessRules;
   /** Seconds a client should wait before retrying a 503 (about one refresh interval). */
   readonly retryAfterSeconds: number;
@@ -59,57 +46,15 @@ export interface PriceHandlerDeps {
 export function createPriceHandler(deps: PriceHandlerDeps) {
   const clock = deps.clock ?? Date.now;
   const extraHeaders = deps.extraHeaders === true;
+  const view = deps.view ?? createSnapshotView(deps.freshness);
   const rendered = new Map<string, Rendered>();
-  const prebuilt = new Map<string, Prebuilt>();
   const served = new Map(deps.pairs.map((pair) => [pair, deps.countServed(pair)]));
   const freshForSeconds = String(Math.floor(deps.freshness.freshnessMs / 1000));
 
-  function prebuild(snapshot: PriceSnapshot): Prebuilt {
-    const held = prebuilt.get(snapshot.pair);
-    if (held !== undefined && held.snapshot === snapshot) return held;
-    const price = snapshot.price;
-    const head = JSON.stringify({
-      pair: snapshot.symbol,
-      price: price?.price,
-      bid: price?.bid,
-      ask: price?.ask,
-      confidence: price?.confidence,
-      method: 'median_of_mid',
-      timestamp: price === undefined ? undefined : new Date(price.timestampMs).toISOString(),
-    }).slice(0, -1);
-    const tail = JSON.stringify({
-      quorum: snapshot.quorum,
-      sources: snapshot.sources.map((s) => ({
-        exchange: s.exchange,
-        state: s.state,
-        price: s.price,
-        bid: s.bid,
-        ask: s.ask,
-        timestamp: s.timestampMs === undefined ? undefined : new Date(s.timestampMs).toISOString(),
-        timestampSource: s.timestampSource,
-        latencyMs: s.latencyMs,
-        deviationBps: s.deviationBps,
-        error: s.error,
-      })),
-      updatedAt: new Date(snapshot.updatedAtMs).toISOString(),
-    }).slice(1);
-    // The ETag names the price data, not this replica's round time, so replicas agree on it.
-    const contentHash = createHash('sha1')
-      .update(head)
-      .update(tail.replace(/"updatedAt":"[^"]*"/, ''))
-      .digest('base64url')
-      .slice(0, 20);
-    const built = { snapshot, head, tail, contentHash };
-    prebuilt.set(snapshot.pair, built);
-    return built;
-  }
-
   function render(snapshot: PriceSnapshot, now: number): Rendered {
-    const status = statusAt(snapshot, now, deps.freshness);
-    const { head, tail, contentHash } = prebuild(snapshot);
-    const ageMs = snapshot.price === undefined ? 0 : Math.max(0, now - snapshot.price.timestampMs);
-    const body = Buffer.from(bodyText(head, tail, ageMs, status));
-    const etag = `W/"${contentHash}-${status}"`;
+    const { status, id, json, ageMs } = view.at(snapshot, now);
+    const body = Buffer.from(json);
+    const etag = `W/"${id}"`;
     const common = [
       ...deps.common,
       'ETag',
@@ -152,8 +97,7 @@ export function createPriceHandler(deps: PriceHandlerDeps) {
       rendered.set(pair, view);
     }
     if (view.status === 'unavailable') return unavailable(res, req, pair, count, snapshot);
-    const ifNoneMatch = rawHeader(req, 'if-none-match');
-    if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, view.etag)) {
+    if (etagMatches(req, view.etag)) {
       res.writeHead(
         304,
         (extraHeaders ? withExtraHeaders(res, view.notModifiedHeaders) : view.notModifiedHeaders) as string[],
@@ -181,9 +125,7 @@ export function createPriceHandler(deps: PriceHandlerDeps) {
     sendProblem(
       res,
       {
-        status: 503,
         code: 'PRICE_UNAVAILABLE',
-        title: 'Price unavailable',
         detail:
           lastPriceAt === undefined
             ? 'No price has met the source quorum yet.'
@@ -201,16 +143,6 @@ export function createPriceHandler(deps: PriceHandlerDeps) {
 
   return {
     pairs: new Set(deps.pairs),
-    /**
-     * The REST body of a snapshot at `now` and its version (the ETag's opaque part: price data and status,
-     * the same on every replica), for the event stream: built once per snapshot, not per subscriber.
-     */
-    version(snapshot: PriceSnapshot, now: number): { status: PriceStatus; id: string; json: string } {
-      const status = statusAt(snapshot, now, deps.freshness);
-      const { head, tail, contentHash } = prebuild(snapshot);
-      const ageMs = snapshot.price === undefined ? 0 : Math.max(0, now - snapshot.price.timestampMs);
-      return { status, id: `${contentHash}-${status}`, json: bodyText(head, tail, ageMs, status) };
-    },
     /** Answers for a configured pair; the synchronous path unless L1 misses. */
     handle(req: IncomingMessage, res: ServerResponse, pair: string): number | Promise<number> {
       const snapshot = deps.reader.current(pair);
@@ -221,18 +153,3 @@ export function createPriceHandler(deps: PriceHandlerDeps) {
 }
 
 export type PriceHandler = ReturnType<typeof createPriceHandler>;
-
-function bodyText(head: string, tail: string, ageMs: number, status: PriceStatus): string {
-  return `${head},"ageMs":${ageMs},"status":"${status}","stale":${status === 'stale'},${tail}`;
-}
-
-/** Weak comparison (RFC 9110 §13.1.2): If-None-Match may list several tags or be "*". */
-function etagMatches(header: string, etag: string): boolean {
-  if (header === etag || header === '*') return true;
-  const opaque = etag.slice(2);
-  for (const candidate of header.split(',')) {
-    const tag = candidate.trim();
-    if (tag === '*' || (tag.startsWith('W/') ? tag.slice(2) : tag) === opaque) return true;
-  }
-  return false;
-}

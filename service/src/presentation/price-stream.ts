@@ -3,12 +3,9 @@ import type { Socket } from 'node:net';
 import type { PriceReader } from '../application/price-reader';
 import type { PriceSnapshot, PriceStatus } from '../application/price-snapshot';
 import type { StreamDropReason, StreamEventType } from '../observability/metrics';
-import type { PriceHandler } from './price-route';
+import type { SnapshotVersion, SnapshotView } from './snapshot-view';
 import { sendProblem } from './problem';
-import { createClientIdentity } from './client-identity';
 import { rawHeader } from './http-headers';
-
-export const STREAM_ROUTE = '/api/v1/prices/:pair/stream';
 
 /** How often the one timer per worker looks at status changes, lifetimes and the heartbeat. */
 const SWEEP_MS = 250;
@@ -25,13 +22,11 @@ export interface PriceStreamSettings {
 export interface PriceStreamDeps {
   readonly settings: PriceStreamSettings;
   readonly reader: PriceReader;
-  readonly priceHandler: Pick<PriceHandler, 'version' | 'pairs'>;
-  /**
-   * See Config.rateLimit.trustedProxyHops and trustedProxyCidrs: a client is identified as the rate limit
-   * identifies it. Without CIDRs the TCP peer is the client.
-   */
-  readonly trustedProxyHops: number;
-  readonly trustedProxyCidrs?: readonly string[];
+  readonly view: SnapshotView;
+  /** Configured pair slugs. */
+  readonly pairs: readonly string[];
+  /** The client a stream is counted against: the same identity the rate limit uses (client-identity.ts). */
+  readonly identify: (req: IncomingMessage) => string;
   readonly common: readonly string[];
   /** Seconds a refused client should wait (a full worker). */
   readonly retryAfterSeconds: number;
@@ -61,6 +56,7 @@ interface PairState {
   status: PriceStatus | undefined;
   /** The current snapshot's price event, as bytes: what a new or resuming subscriber is sent first. */
   event: Buffer | undefined;
+  version: SnapshotVersion | undefined;
 }
 
 const HEARTBEAT = Buffer.from(':\n\n');
@@ -79,15 +75,15 @@ const HEARTBEAT = Buffer.from(':\n\n');
 export function createPriceStream(deps: PriceStreamDeps) {
   const clock = deps.clock ?? Date.now;
   const settings = deps.settings;
-  const identify = createClientIdentity({ hops: deps.trustedProxyHops, cidrs: deps.trustedProxyCidrs ?? [] });
   const pairs = new Map<string, PairState>();
-  for (const pair of deps.priceHandler.pairs) {
+  for (const pair of deps.pairs) {
     pairs.set(pair, {
       subscribers: new Set(),
       snapshot: undefined,
       id: undefined,
       status: undefined,
       event: undefined,
+      version: undefined,
     });
   }
   const perClient = new Map<string, number>();
@@ -95,27 +91,6 @@ export function createPriceStream(deps: PriceStreamDeps) {
   let closed = false;
   let lastHeartbeatMs = clock();
   const retryLine = `retry: ${settings.retryMs}\n\n`;
-
-  /** A snapshot's price event, built once; none while it cannot be served (only a status event says so). */
-  function priceEvent(version: { status: PriceStatus; id: string; json: string }): Buffer | undefined {
-    return version.status === 'unavailable'
-      ? undefined
-      : Buffer.from(`id: ${version.id}\nevent: price\ndata: ${version.json}\n\n`);
-  }
-
-  function statusEvent(pair: PairState, id: string | undefined, previous: PriceStatus | undefined): Buffer {
-    const snapshot = pair.snapshot as PriceSnapshot;
-    const now = clock();
-    const data = JSON.stringify({
-      pair: snapshot.symbol,
-      status: pair.status,
-      previous,
-      ageMs: snapshot.price === undefined ? undefined : Math.max(0, now - snapshot.price.timestampMs),
-      timestamp:
-        snapshot.price === undefined ? undefined : new Date(snapshot.price.timestampMs).toISOString(),
-    });
-    return Buffer.from(`${id === undefined ? '' : `id: ${id}\n`}event: status\ndata: ${data}\n\n`);
-  }
 
   /** Writes one event to every subscriber of the pair; returns how many were written. */
   function broadcast(pair: PairState, bytes: Buffer): number {
@@ -156,24 +131,32 @@ export function createPriceStream(deps: PriceStreamDeps) {
     else subscriber.res.end();
   }
 
-  /** A new or changed snapshot for its pair: status event if the status changed, then the price event. */
+  /**
+   * A snapshot for its pair: a status event if the status changed, then a price event if the price data
+   * changed. A round that brings no new price (every source failing, the last good price kept) is no news:
+   * subscribers never see the same price event twice.
+   */
   function publish(snapshot: PriceSnapshot): void {
     const pair = pairs.get(snapshot.pair);
     if (pair === undefined || pair.snapshot === snapshot) return;
     const started = performance.now();
-    const version = deps.priceHandler.version(snapshot, clock());
+    const version = deps.view.at(snapshot, clock());
     const previous = pair.status;
+    const news = version.id !== pair.id;
     pair.snapshot = snapshot;
     pair.id = version.id;
     pair.status = version.status;
-    pair.event = priceEvent(version);
+    pair.version = version;
+    if (news) pair.event = deps.view.priceEvent(version);
     if (pair.subscribers.size === 0) return;
     if (previous !== version.status) {
-      const sent = broadcast(pair, statusEvent(pair, version.id, previous));
-      deps.metrics.streamEventsSent('status', sent);
+      const event = deps.view.statusEvent(snapshot, version, previous);
+      deps.metrics.streamEventsSent('status', broadcast(pair, event));
     }
-    if (pair.event !== undefined) deps.metrics.streamEventsSent('price', broadcast(pair, pair.event));
-    deps.metrics.streamFanout((performance.now() - started) / 1000);
+    if (news && pair.event !== undefined) {
+      deps.metrics.streamEventsSent('price', broadcast(pair, pair.event));
+      deps.metrics.streamFanout((performance.now() - started) / 1000);
+    }
   }
 
   /** Status changes that come with time alone, the heartbeat, lifetimes. */
@@ -182,14 +165,16 @@ export function createPriceStream(deps: PriceStreamDeps) {
     for (const pair of pairs.values()) {
       const snapshot = pair.snapshot;
       if (snapshot === undefined) continue;
-      const version = deps.priceHandler.version(snapshot, now);
+      const version = deps.view.at(snapshot, now);
       if (version.status !== pair.status) {
         const previous = pair.status;
         pair.status = version.status;
         pair.id = version.id;
-        pair.event = priceEvent(version);
+        pair.version = version;
+        pair.event = deps.view.priceEvent(version);
         if (pair.subscribers.size > 0) {
-          deps.metrics.streamEventsSent('status', broadcast(pair, statusEvent(pair, version.id, previous)));
+          const event = deps.view.statusEvent(snapshot, version, previous);
+          deps.metrics.streamEventsSent('status', broadcast(pair, event));
         }
       }
       // Insertion order is opening order: the expired ones are at the front.
@@ -212,9 +197,7 @@ export function createPriceStream(deps: PriceStreamDeps) {
     sendProblem(
       res,
       {
-        status,
         code: status === 429 ? 'TOO_MANY_STREAMS' : 'STREAM_CAPACITY_EXHAUSTED',
-        title: status === 429 ? 'Too many streams' : 'No stream capacity',
         detail,
         instance: req.url,
       },
@@ -224,7 +207,7 @@ export function createPriceStream(deps: PriceStreamDeps) {
   }
 
   function open(req: IncomingMessage, res: ServerResponse, pair: PairState): number {
-    const client = identify(req);
+    const client = deps.identify(req);
     if (total >= settings.maxSubscribersPerWorker) {
       refuse(req, res, 503, 'This server holds as many streams as it may; retry, or poll the price instead.');
       return 503;
@@ -256,8 +239,9 @@ export function createPriceStream(deps: PriceStreamDeps) {
     let first = retryLine;
     const resumed = lastEventId !== undefined && lastEventId === pair.id;
     if (!resumed && pair.event !== undefined) first = `${retryLine}${pair.event.toString()}`;
-    else if (!resumed && pair.status === 'unavailable') {
-      first = `${retryLine}${statusEvent(pair, pair.id, undefined).toString()}`;
+    else if (!resumed && pair.status === 'unavailable' && pair.snapshot !== undefined) {
+      const event = deps.view.statusEvent(pair.snapshot, pair.version as SnapshotVersion, undefined);
+      first = `${retryLine}${event.toString()}`;
     }
     res.write(first);
     if (closed) {

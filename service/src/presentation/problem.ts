@@ -1,19 +1,34 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
-import type { ErrorCode } from '../domain/errors';
 import { withExtraHeaders } from './http-headers';
 
 /**
- * Codes only the HTTP layer answers with (the stream's limits). They belong with the domain's codes in
- * domain/errors.ts; kept here until that file's owner moves them.
+ * The problem catalogue: every error code the API answers with, its HTTP status and title, and whether an
+ * answer with it is an error of ours worth a log line. Codes are part of the public contract (problem+json
+ * bodies, docs/api.md, the OpenAPI Problem schema, checked against this table by a test): renaming one is
+ * a breaking change.
  */
-export type HttpOnlyCode = 'TOO_MANY_STREAMS' | 'STREAM_CAPACITY_EXHAUSTED';
-export type ProblemCode = ErrorCode | HttpOnlyCode;
+export const PROBLEMS = {
+  PAIR_NOT_SUPPORTED: { status: 404, title: 'Pair not supported' },
+  PRICE_UNAVAILABLE: { status: 503, title: 'Price unavailable' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'Not found' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  BAD_REQUEST: { status: 400, title: 'Bad request' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
+  REQUEST_HEADER_FIELDS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
+  REQUEST_TIMEOUT: { status: 408, title: 'Request timeout' },
+  EXPECTATION_FAILED: { status: 417, title: 'Expectation failed' },
+  TOO_MANY_STREAMS: { status: 429, title: 'Too many streams' },
+  STREAM_CAPACITY_EXHAUSTED: { status: 503, title: 'No stream capacity' },
+  SERVER_BUSY: { status: 503, title: 'Server busy' },
+  INTERNAL: { status: 500, title: 'Internal error', logged: true },
+} as const satisfies Record<string, { status: number; title: string; logged?: boolean }>;
 
-/** RFC 9457 problem details. `type` is a stable URN per error code (docs/api.md lists them). */
+export type ProblemCode = keyof typeof PROBLEMS;
+
+/** RFC 9457 problem details: the code names status and title; `type` is a stable URN per code. */
 export interface Problem {
-  readonly status: number;
   readonly code: ProblemCode;
-  readonly title: string;
   readonly detail: string;
   readonly instance?: string;
   readonly [extension: string]: unknown;
@@ -26,8 +41,14 @@ export function problemType(code: ProblemCode): string {
   return TYPE_PREFIX + code.toLowerCase().replaceAll('_', '-');
 }
 
+/** An answer with this code is an error of ours: log it (the others are the client's or the moment's). */
+export function problemIsLogged(code: ProblemCode): boolean {
+  return 'logged' in PROBLEMS[code];
+}
+
 function problemBody(problem: Problem): string {
-  const { status, code, title, detail, instance, ...extensions } = problem;
+  const { code, detail, instance, ...extensions } = problem;
+  const { status, title } = PROBLEMS[code];
   return JSON.stringify({ type: problemType(code), title, status, detail, instance, code, ...extensions });
 }
 
@@ -52,7 +73,7 @@ export function sendProblem(
     'no-store',
   ];
   for (const name in headers) list.push(name, headers[name] as string);
-  res.writeHead(problem.status, withExtraHeaders(res, list) as string[]);
+  res.writeHead(PROBLEMS[problem.code].status, withExtraHeaders(res, list) as string[]);
   res.end(body);
 }
 
@@ -62,7 +83,8 @@ export function sendProblem(
  */
 export function rawProblemResponse(problem: Problem, common: readonly string[]): Buffer {
   const body = problemBody(problem);
-  const lines = [`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? 'Error'}`];
+  const status = PROBLEMS[problem.code].status;
+  const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`];
   for (let i = 0; i < common.length; i += 2) lines.push(`${common[i]}: ${common[i + 1]}`);
   lines.push(
     `Content-Type: ${PROBLEM_CONTENT_TYPE}`,

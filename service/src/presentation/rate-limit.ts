@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClientRateLimiter } from '../application/ports';
 import type { RateLimitResult } from '../observability/metrics';
-import { createClientIdentity, type TrustedProxies } from './client-identity';
 import { sendProblem } from './problem';
 import { addHeader } from './http-headers';
 
@@ -12,22 +11,19 @@ export interface RateLimitDeps {
   readonly limiter: RateLimitStore;
   readonly requests: number;
   readonly windowSeconds: number;
-  /** See Config.rateLimit.trustedProxyHops and trustedProxyCidrs. */
-  readonly trustedProxies: TrustedProxies;
+  /** The client a request is counted against (client-identity.ts; the stream limits clients the same way). */
+  readonly identify: (req: IncomingMessage) => string;
   readonly common: readonly string[];
   readonly counted: (result: RateLimitResult) => void;
-  /** An X-Forwarded-For entry was no address: the client was taken to be the last trusted hop. */
-  readonly identityFallback?: () => void;
 }
 
 /** IETF draft-ietf-httpapi-ratelimit-headers: the policy and the client's standing in it. */
 export function createRateLimit(deps: RateLimitDeps) {
   const policy = `"api";q=${deps.requests};w=${deps.windowSeconds}`;
-  const identify = createClientIdentity(deps.trustedProxies, deps.identityFallback);
   return {
     /** Resolves true when the request may go on; otherwise it has been answered 429. Never rejects. */
     async admit(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-      const decision = await deps.limiter.consume(identify(req));
+      const decision = await deps.limiter.consume(deps.identify(req));
       if (decision.kind === 'unavailable') {
         deps.counted('error');
         return true;
@@ -48,9 +44,7 @@ export function createRateLimit(deps: RateLimitDeps) {
       sendProblem(
         res,
         {
-          status: 429,
           code: 'RATE_LIMITED',
-          title: 'Too many requests',
           detail: `At most ${deps.requests} requests per ${deps.windowSeconds} s per client; retry in ${resetSeconds} s.`,
           instance: req.url,
         },

@@ -13,12 +13,7 @@ export interface RequestGuardDeps {
   readonly rejected: (reason: RejectReason) => void;
 }
 
-const problem = (status: number, code: Problem['code'], title: string, detail: string): Problem => ({
-  status,
-  code,
-  title,
-  detail,
-});
+const problem = (code: Problem['code'], detail: string): Problem => ({ code, detail });
 
 /**
  * What Node's HTTP layer would otherwise answer itself with a bare status line (a missing Host, a parse
@@ -27,25 +22,20 @@ const problem = (status: number, code: Problem['code'], title: string, detail: s
  */
 export function createRequestGuard(deps: RequestGuardDeps) {
   const parseErrors = {
-    bad: rawProblemResponse(
-      problem(400, 'BAD_REQUEST', 'Bad request', 'The request is not valid HTTP/1.1.'),
-      deps.common,
-    ),
+    bad: rawProblemResponse(problem('BAD_REQUEST', 'The request is not valid HTTP/1.1.'), deps.common),
     headerOverflow: rawProblemResponse(
       problem(
-        431,
         'REQUEST_HEADER_FIELDS_TOO_LARGE',
-        'Request header fields too large',
         'The request line and headers exceed the size this server accepts.',
       ),
       deps.common,
     ),
     timeout: rawProblemResponse(
-      problem(408, 'REQUEST_TIMEOUT', 'Request timeout', 'The request did not arrive in time.'),
+      problem('REQUEST_TIMEOUT', 'The request did not arrive in time.'),
       deps.common,
     ),
     connect: rawProblemResponse(
-      problem(405, 'METHOD_NOT_ALLOWED', 'Method not allowed', 'CONNECT is not allowed here; use GET, HEAD.'),
+      problem('METHOD_NOT_ALLOWED', 'CONNECT is not allowed here; use GET, HEAD.'),
       [...deps.common, 'Allow', 'GET, HEAD'],
     ),
   };
@@ -79,9 +69,7 @@ export function createRequestGuard(deps: RequestGuardDeps) {
             sendProblem(
               res,
               {
-                status: 413,
                 code: 'PAYLOAD_TOO_LARGE',
-                title: 'Payload too large',
                 detail: `This API takes no request body; at most ${deps.maxBodyBytes} bytes are read and ignored.`,
                 instance: req.url,
               },
@@ -97,9 +85,7 @@ export function createRequestGuard(deps: RequestGuardDeps) {
         sendProblem(
           res,
           {
-            status: 400,
             code: 'BAD_REQUEST',
-            title: 'Bad request',
             detail: 'An HTTP/1.1 request must carry a Host header.',
             instance: req.url,
           },
@@ -140,9 +126,7 @@ export function createRequestGuard(deps: RequestGuardDeps) {
       sendProblem(
         res,
         {
-          status: 417,
           code: 'EXPECTATION_FAILED',
-          title: 'Expectation failed',
           detail: 'The only expectation this server meets is 100-continue.',
           instance: req.url,
         },

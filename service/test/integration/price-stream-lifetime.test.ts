@@ -3,8 +3,8 @@ import { createPriceReader } from '../../src/application/price-reader';
 import type { PriceSnapshot } from '../../src/application/price-snapshot';
 import { startHttpServer, type HttpServer } from '../../src/infrastructure/http/http-server';
 import { createMemoryCache } from '../../src/infrastructure/cache/memory-cache';
-import { createPriceHandler } from '../../src/presentation/price-route';
 import { createPriceStream, type PriceStream } from '../../src/presentation/price-stream';
+import { createSnapshotView } from '../../src/presentation/snapshot-view';
 import { openStream } from '../helpers/sse';
 
 // The stream module on a real socket with its clock in the test's hands: lifetimes and the heartbeat are
@@ -22,15 +22,6 @@ beforeAll(async () => {
     l2: { getSnapshot: async () => undefined } as unknown as SharedCache,
     counters: { cacheLookup: () => undefined },
   });
-  const priceHandler = createPriceHandler({
-    reader,
-    freshness,
-    retryAfterSeconds: 1,
-    pairs: ['eth-usdt'],
-    countServed: () => () => undefined,
-    common: [],
-    clock,
-  });
   stream = createPriceStream({
     settings: {
       maxSubscribersPerWorker: 100,
@@ -41,8 +32,9 @@ beforeAll(async () => {
       maxBufferedBytes: 65_536,
     },
     reader,
-    priceHandler,
-    trustedProxyHops: 0,
+    view: createSnapshotView(freshness),
+    pairs: ['eth-usdt'],
+    identify: (req) => req.socket.remoteAddress ?? 'unknown',
     common: [],
     retryAfterSeconds: 1,
     metrics: {

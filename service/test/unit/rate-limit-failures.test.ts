@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createClientRateLimiter } from '../../src/infrastructure/rate-limit/client-rate-limiter';
-import { createRequestListener } from '../../src/presentation/app';
+import { createRequestListener } from '../../src/presentation/dispatch';
 import type { RateLimit } from '../../src/presentation/rate-limit';
 
 // The fail-open contract: whatever fails around the rate limit is a 500 for that request, never an
@@ -41,10 +41,9 @@ test('When dispatch throws after the rate limit admitted the request, then that 
   const app = (() => {
     throw new Error('boom in dispatch');
   }) as never;
-  const listener = createRequestListener(app, {
-    priceHandler: { pairs: new Set(['eth-usdt']), handle: () => 200 } as never,
-    stream: { handle: () => 200 } as never,
-    metrics: { httpObserver: () => () => undefined } as never,
+  const listener = createRequestListener([], app, {
+    pairs: ['eth-usdt'],
+    observerFor: () => () => undefined,
     isDraining: () => false,
     tracer: { start: () => undefined, end: () => undefined } as never,
     logger: { error: (_m: string, f: unknown) => logged.push(f) } as never,

@@ -2,12 +2,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PriceReader } from '../../src/application/price-reader';
 import { createClientRateLimiter } from '../../src/infrastructure/rate-limit/client-rate-limiter';
-import { createRequestListener } from '../../src/presentation/app';
+import { createClientIdentity } from '../../src/presentation/client-identity';
+import { createRequestListener } from '../../src/presentation/dispatch';
 import { createPriceHandler } from '../../src/presentation/price-route';
 import { createRateLimit } from '../../src/presentation/rate-limit';
 import { createRequestGuard } from '../../src/presentation/request-guard';
+import { createRoutes } from '../../src/presentation/routes';
 import { SECURITY_HEADERS, createCors } from '../../src/presentation/security-headers';
 import type { RateLimitResult } from '../../src/observability/metrics';
+import { createSnapshotView } from '../../src/presentation/snapshot-view';
 import { SNAPSHOT, T } from '../fixtures/snapshots';
 
 // The request listener with CORS and the rate limit on: the request's own headers are appended to the
@@ -24,6 +27,7 @@ beforeAll(async () => {
   const reader = { current: () => SNAPSHOT, load: async () => SNAPSHOT, peek: () => SNAPSHOT };
   const priceHandler = createPriceHandler({
     reader: reader as unknown as PriceReader,
+    view: createSnapshotView({ freshnessMs: 5000, maxStalenessMs: 60_000 }),
     freshness: { freshnessMs: 5000, maxStalenessMs: 60_000 },
     retryAfterSeconds: 1,
     pairs: ['eth-usdt'],
@@ -32,16 +36,26 @@ beforeAll(async () => {
     extraHeaders: true,
     clock: () => T + 1000,
   });
+  const answered = () => 200;
+  const routes = createRoutes({
+    livePage: { paths: [], serve: answered },
+    apiIndex: answered,
+    openapi: answered,
+    price: priceHandler.handle,
+    stream: answered,
+    liveness: answered,
+    readiness: answered,
+  });
   const listener = createRequestListener(
+    routes,
     // Everything that is not the fast path: a bare 404.
     ((_req: http.IncomingMessage, res: http.ServerResponse) => {
       res.statusCode = 404;
       res.end();
     }) as never,
     {
-      priceHandler,
-      stream: { handle: () => 200 } as never,
-      metrics: { httpObserver: () => () => undefined } as never,
+      pairs: ['eth-usdt'],
+      observerFor: () => () => undefined,
       isDraining: () => false,
       tracer: { start: () => undefined, end: () => undefined } as never,
       logger: { error: () => undefined } as never,
@@ -52,7 +66,7 @@ beforeAll(async () => {
         limiter: createClientRateLimiter({ requests: 100, windowSeconds: 60 }),
         requests: 100,
         windowSeconds: 60,
-        trustedProxies: { hops: 0, cidrs: [] },
+        identify: createClientIdentity({ hops: 0, cidrs: [] }),
         common,
         counted: (result) => decisions.push(result),
       }),
