@@ -17,7 +17,8 @@ export interface SourceLease {
   readonly epoch: number;
 }
 
-export type LeaseResult = 'acquired' | 'held_elsewhere' | 'unavailable';
+export const LEASE_RESULTS = ['acquired', 'held_elsewhere', 'unavailable'] as const;
+export type LeaseResult = (typeof LEASE_RESULTS)[number];
 
 /**
  * L1: the in-process tier. Synchronous: it sits on the hot path. Implementations: node-cache, test fakes.

@@ -1,8 +1,12 @@
 import type { LocalCache, SharedCache } from './ports';
 import type { PriceSnapshot } from './price-snapshot';
 
+/** l1: in-process; l2: Redis. A lookup hits, misses, fails, or finds a malformed value it refuses. */
+export const CACHE_TIERS = ['l1', 'l2'] as const;
+export const CACHE_RESULTS = ['hit', 'miss', 'error', 'rejected'] as const;
+
 export interface CacheCounters {
-  cacheLookup(tier: 'l1' | 'l2', result: 'hit' | 'miss' | 'error' | 'rejected'): void;
+  cacheLookup(tier: (typeof CACHE_TIERS)[number], result: (typeof CACHE_RESULTS)[number]): void;
 }
 
 /**

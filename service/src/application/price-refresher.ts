@@ -5,6 +5,9 @@ import type { Pair } from '../domain/pair';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { LeaseResult, PriceSource, SharedCache } from './ports';
+
+/** Whether a round met the quorum (a new price) or kept the last good one. */
+export const REFRESH_RESULTS = ['published', 'no_quorum'] as const;
 import type { PriceSnapshot } from './price-snapshot';
 
 const tracer = trace.getTracer('price-refresher');

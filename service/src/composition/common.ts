@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import { createDisabledSharedCache, createRedisCache } from '../infrastructure/cache/redis-cache';
 import { createLogger, type Logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
+import { metricVocabulary } from './metric-vocabulary';
 
 // The composition folder is the only place infrastructure is constructed. It is split by process role so a
 // worker never loads the exchange clients and a primary never loads Express.
@@ -39,8 +40,7 @@ export function buildCommon(
     silent: options.silentLogs,
   });
   const metrics = createMetrics({
-    pairs: config.pairs.map((p) => p.slug),
-    sources: config.sources.map((s) => s.name),
+    vocabulary: metricVocabulary(config),
     redis: config.redis.topology !== undefined,
     defaultMetrics: options.defaultMetrics,
   });

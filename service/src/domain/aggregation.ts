@@ -3,6 +3,14 @@ import type { Quote } from './quote';
 
 /** What happened to one source in one aggregation round. */
 export type SourceState = 'used' | 'rejected_outlier' | 'stale' | 'error' | 'circuit_open' | 'rate_limited';
+/** Why a source was left out of a round (every SourceState but `used`): the rejections metric's reasons. */
+export const SOURCE_REJECTIONS = [
+  'rejected_outlier',
+  'stale',
+  'error',
+  'circuit_open',
+  'rate_limited',
+] as const;
 
 /** Why a source brought no quote this round. */
 export type FailureState = 'error' | 'circuit_open' | 'rate_limited';

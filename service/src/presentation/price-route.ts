@@ -22,6 +22,9 @@ interface Rendered {
   readonly notModifiedHeaders: readonly string[];
 }
 
+/** What a price response said: its price status, or that the client's copy is current. */
+export const PRICE_RESPONSES = ['ok', 'degraded', 'stale', 'unavailable', 'not_modified'] as const;
+
 export interface PriceHandlerDeps {
   readonly reader: PriceReader;
   /** Shared with the stream, so both render a snapshot once; its own when not given. */

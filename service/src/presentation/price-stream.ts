@@ -2,10 +2,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { PriceReader } from '../application/price-reader';
 import type { PriceSnapshot, PriceStatus } from '../application/price-snapshot';
-import type { StreamDropReason, StreamEventType } from '../observability/metrics';
 import type { SnapshotVersion, SnapshotView } from './snapshot-view';
 import { sendProblem } from './problem';
 import { rawHeader } from './http-headers';
+
+/** Why a stream was ended by the server. */
+export const STREAM_DROP_REASONS = ['backpressure', 'lifetime', 'draining'] as const;
+export type StreamDropReason = (typeof STREAM_DROP_REASONS)[number];
+export const STREAM_EVENT_TYPES = ['price', 'status', 'heartbeat'] as const;
+export type StreamEventType = (typeof STREAM_EVENT_TYPES)[number];
 
 /** How often the one timer per worker looks at status changes, lifetimes and the heartbeat. */
 const SWEEP_MS = 250;

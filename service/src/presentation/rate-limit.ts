@@ -1,8 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClientRateLimiter } from '../application/ports';
-import type { RateLimitResult } from '../observability/metrics';
 import { sendProblem } from './problem';
 import { addHeader } from './http-headers';
+
+/** allowed, limited (429), error (the store failed: let through), overflow (memory store full: let through). */
+export const RATE_LIMIT_RESULTS = ['allowed', 'limited', 'error', 'overflow'] as const;
+export type RateLimitResult = (typeof RATE_LIMIT_RESULTS)[number];
 
 /** The store: Redis or memory (infrastructure/rate-limit). */
 export type RateLimitStore = Pick<ClientRateLimiter, 'consume'>;

@@ -1,9 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { RejectReason } from '../observability/metrics';
 import { isHeader } from './http-headers';
 import { rawProblemResponse, sendProblem, type Problem } from './problem';
+
+/** Why a request was turned away before reaching a route: the rejected-requests metric's reasons. */
+export const REJECT_REASONS = [
+  'bad_request',
+  'header_fields_too_large',
+  'request_timeout',
+  'payload_too_large',
+  'expectation_failed',
+  'method_not_allowed',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export interface RequestGuardDeps {
   /** A request body declared larger than this is answered 413 without being read. */

@@ -137,7 +137,7 @@ export function sharedRedisScenario(context: ScenarioContext): void {
     const logger = createLogger({ level: 'error', service: 'test', silent: true });
 
     function coldReader(prefix: string) {
-      const metrics = createMetrics({ pairs: ['eth-usdt'], defaultMetrics: false });
+      const metrics = createMetrics({ vocabulary: { pairs: ['eth-usdt'] }, defaultMetrics: false });
       const l2 = createRedisCache(
         {
           topology: context.backend.topology,

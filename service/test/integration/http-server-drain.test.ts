@@ -209,7 +209,7 @@ test('When a keep-alive response under way finishes after the grace, then its co
 test('When the service drains, then the fast price path and Express routes both answer with Connection: close', async () => {
   const config = loadConfig(TEST_ENV);
   const logger = createLogger({ level: 'error', service: 'test', silent: true });
-  const metrics = createMetrics({ pairs: ['eth-usdt'], defaultMetrics: false, redis: false });
+  const metrics = createMetrics({ vocabulary: { pairs: ['eth-usdt'] }, defaultMetrics: false, redis: false });
   const app = buildHttp(config, {
     metrics,
     logger,

@@ -63,7 +63,7 @@ beforeAll(async () => {
     STREAM_MAX_BUFFERED_BYTES: String(MAX_BUFFERED),
   });
   const logger = createLogger({ level: 'error', service: 'test', silent: true });
-  metrics = createMetrics({ pairs: ['eth-usdt'], defaultMetrics: false });
+  metrics = createMetrics({ vocabulary: { pairs: ['eth-usdt'] }, defaultMetrics: false });
   const shared = createSharedCache(config, { metrics, logger });
   http = buildHttp(config, { metrics, logger, shared, isDraining: () => false });
   server = await startHttpServer({

@@ -49,7 +49,7 @@ function cacheOn(topology: RedisTopology) {
       sourceResultTtlMs: 10_000,
     },
     {
-      metrics: createMetrics({ pairs: ['eth-usdt'], defaultMetrics: false }),
+      metrics: createMetrics({ vocabulary: { pairs: ['eth-usdt'] }, defaultMetrics: false }),
       logger: createLogger({ level: 'error', service: 'test', silent: true }),
     },
   );

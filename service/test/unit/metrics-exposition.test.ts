@@ -206,7 +206,7 @@ const priceExemplars = (exemplars: ExemplarLine[]) =>
 // The service's metrics, driven through the situations that create their series
 
 function serviceMetrics(defaultMetrics = false) {
-  const metrics = createMetrics({ pairs: ['eth-usdt'], defaultMetrics, redis: true });
+  const metrics = createMetrics({ vocabulary: { pairs: ['eth-usdt'] }, defaultMetrics, redis: true });
   const price = metrics.httpObserver(PRICE_ROUTE, 'GET');
   price(200, 0.003);
   price(200, 0.02, TRACE_A);
@@ -356,10 +356,10 @@ describe('a cluster: aggregation over processes', () => {
 
   async function cluster() {
     const now = jest.spyOn(Date, 'now');
-    const primary = createMetrics({ pairs: ['eth-usdt'], defaultMetrics: false });
+    const primary = createMetrics({ vocabulary: { pairs: ['eth-usdt'] }, defaultMetrics: false });
     primary.workersAlive(2);
-    const a = createMetrics({ pairs: ['eth-usdt'], defaultMetrics: false });
-    const b = createMetrics({ pairs: ['eth-usdt'], defaultMetrics: false });
+    const a = createMetrics({ vocabulary: { pairs: ['eth-usdt'] }, defaultMetrics: false });
+    const b = createMetrics({ vocabulary: { pairs: ['eth-usdt'] }, defaultMetrics: false });
     const priceA = a.httpObserver(PRICE_ROUTE, 'GET');
     const priceB = b.httpObserver(PRICE_ROUTE, 'GET');
     now.mockReturnValue(1_700_000_001_000);

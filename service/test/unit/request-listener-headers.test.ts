@@ -9,7 +9,7 @@ import { createRateLimit } from '../../src/presentation/rate-limit';
 import { createRequestGuard } from '../../src/presentation/request-guard';
 import { createRoutes } from '../../src/presentation/routes';
 import { SECURITY_HEADERS, createCors } from '../../src/presentation/security-headers';
-import type { RateLimitResult } from '../../src/observability/metrics';
+import type { RateLimitResult } from '../../src/presentation/rate-limit';
 import { createSnapshotView } from '../../src/presentation/snapshot-view';
 import { SNAPSHOT, T } from '../fixtures/snapshots';
 

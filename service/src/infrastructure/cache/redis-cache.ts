@@ -9,6 +9,16 @@ import { parseSnapshot, parseSourceResult } from './snapshot-schema';
 
 const tracer = trace.getTracer('redis-cache');
 
+/** The Redis commands the cache runs: the Redis errors metric's operations. */
+export const REDIS_OPERATIONS = [
+  'get_snapshot',
+  'put_snapshot',
+  'get_source_result',
+  'put_source_result',
+  'acquire_lease',
+] as const;
+type RedisOperation = (typeof REDIS_OPERATIONS)[number];
+
 export interface RedisCacheOptions {
   /** One node, Sentinel or Cluster. */
   readonly topology: RedisTopology;
@@ -61,7 +71,7 @@ export function createRedisCache(
       `${options.keyPrefix}${pairTag(pair)}:lease:${source}:${epoch}`,
   };
 
-  async function attempt<T>(operation: string, fn: () => Promise<T>): Promise<T | undefined> {
+  async function attempt<T>(operation: RedisOperation, fn: () => Promise<T>): Promise<T | undefined> {
     if (client.status !== 'ready') {
       metrics.redisError(operation);
       return undefined;

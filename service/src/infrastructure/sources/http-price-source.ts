@@ -19,6 +19,7 @@ import { MAX_FUTURE_SKEW_MS, type Quote } from '../../domain/quote';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
 import type { ExchangeAdapter } from './exchange-adapter';
+import { UPSTREAM_OUTCOMES } from './upstream-outcomes';
 
 const tracer = trace.getTracer('price-sources');
 const USER_AGENT = 'eth-usdt-price-service/0.1 (+https://github.com/eth-usdt-price-service)';
@@ -36,7 +37,7 @@ export interface HttpSourceOptions {
   readonly breaker: { errorThresholdPercent: number; volumeThreshold: number; resetMs: number };
 }
 
-const OUTCOME: Record<string, string> = {
+const OUTCOME: Record<string, (typeof UPSTREAM_OUTCOMES)[number]> = {
   UPSTREAM_HTTP_STATUS: 'http_error',
   UPSTREAM_TIMEOUT: 'timeout',
   UPSTREAM_UNREACHABLE: 'unreachable',
