@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import { aggregate, type AggregationRules, type SourceOutcome } from '../domain/aggregation';
-import { AppError } from '../domain/errors';
+import { AppError, failureStateOf } from '../domain/errors';
 import type { Pair } from '../domain/pair';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -79,13 +79,7 @@ export function createPriceRefresher(deps: RefresherDeps) {
       const code = error instanceof AppError ? error.code : 'INTERNAL';
       if (!(error instanceof AppError))
         logger.error('unexpected error fetching a quote', { source: source.name, error });
-      const state =
-        code === 'UPSTREAM_CIRCUIT_OPEN'
-          ? 'circuit_open'
-          : code === 'UPSTREAM_RATE_LIMITED'
-            ? 'rate_limited'
-            : 'error';
-      return { kind: 'failure', epoch, state, errorCode: code };
+      return { kind: 'failure', epoch, state: failureStateOf(code), errorCode: code };
     }
   }
 

@@ -20,7 +20,7 @@ import { createPriceHandler } from '../presentation/price-route';
 import { createPriceStream, type PriceStream } from '../presentation/price-stream';
 import { createRateLimit } from '../presentation/rate-limit';
 import { createRequestGuard, type RequestGuard } from '../presentation/request-guard';
-import { createRequestObserver } from '../presentation/request-observer';
+import { UNMATCHED, createRequestObserver } from '../presentation/request-observer';
 import { createRoutes } from '../presentation/routes';
 import { SECURITY_HEADERS, createCors } from '../presentation/security-headers';
 import { createSnapshotView } from '../presentation/snapshot-view';
@@ -39,7 +39,7 @@ export interface HttpParts {
       maxHeaderBytes: number;
       maxConnections: number;
     };
-    readonly handlers: Pick<RequestGuard, 'clientError' | 'checkExpectation' | 'connect'>;
+    readonly handlers: Pick<RequestGuard, 'clientError' | 'checkExpectation' | 'connect' | 'overCapacity'>;
     readonly onConnectionDropped: () => void;
   };
   close(): Promise<void>;
@@ -113,6 +113,8 @@ export function buildHttp(
     maxBodyBytes: config.limits.maxBodyBytes,
     common,
     rejected: (reason) => metrics.requestRejected(reason),
+    answered: (status, method, seconds) => observerFor(UNMATCHED, method)(status, seconds),
+    headersTimeoutMs: config.limits.headersTimeoutMs,
   });
   const limiter =
     config.rateLimit.requests === 0

@@ -22,6 +22,13 @@ export type ErrorCode =
   | 'EXPECTATION_FAILED'
   | 'INTERNAL';
 
+/** The state a source is in for a round when its fetch failed with this code. */
+export function failureStateOf(code: ErrorCode): 'circuit_open' | 'rate_limited' | 'error' {
+  if (code === 'UPSTREAM_CIRCUIT_OPEN') return 'circuit_open';
+  if (code === 'UPSTREAM_RATE_LIMITED') return 'rate_limited';
+  return 'error';
+}
+
 export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,

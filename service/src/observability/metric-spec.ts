@@ -219,14 +219,14 @@ export const METRICS = {
   rejectedRequests: {
     name: 'http_rejected_requests_total',
     type: 'counter',
-    help: 'Requests answered before any route, by reason (bad_request, header_fields_too_large, request_timeout, payload_too_large, expectation_failed, method_not_allowed).',
+    help: 'Requests answered before any route, by reason (bad_request, header_fields_too_large, request_timeout, payload_too_large, expectation_failed, method_not_allowed, server_busy).',
     labels: ['reason'],
     zero: { reason: 'rejectReasons' },
   },
   connectionsDropped: {
     name: 'http_connections_dropped_total',
     type: 'counter',
-    help: 'Connections closed on accept because the worker already had MAX_CONNECTIONS_PER_WORKER open.',
+    help: 'Connections refused on accept because the worker already had MAX_CONNECTIONS_PER_WORKER open: answered 503 at their first request (http_rejected_requests_total reason server_busy) or, past 64 at once or after 1 s, closed.',
   },
   openConnections: {
     name: 'http_open_connections',

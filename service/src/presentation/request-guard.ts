@@ -12,6 +12,7 @@ export const REJECT_REASONS = [
   'payload_too_large',
   'expectation_failed',
   'method_not_allowed',
+  'server_busy',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
@@ -21,6 +22,14 @@ export interface RequestGuardDeps {
   /** Headers every response carries (security, static CORS). */
   readonly common: readonly string[];
   readonly rejected: (reason: RejectReason) => void;
+  /**
+   * An answer given here without a route: observed in the request histogram like every other status. The
+   * parser's answers come with no request: method UNKNOWN, and the duration is what is known of it (a
+   * request timeout took at least the headers timeout; the others are answered as soon as they are seen).
+   */
+  readonly answered?: (status: number, method: string, seconds: number) => void;
+  /** HEADERS_TIMEOUT_MS, for the duration of a 408 (see `answered`). */
+  readonly headersTimeoutMs?: number;
 }
 
 const problem = (code: Problem['code'], detail: string): Problem => ({ code, detail });
@@ -120,13 +129,26 @@ export function createRequestGuard(deps: RequestGuardDeps) {
       if (error.code === 'HPE_HEADER_OVERFLOW') {
         deps.rejected('header_fields_too_large');
         answerSocket(socket, parseErrors.headerOverflow);
+        deps.answered?.(431, 'UNKNOWN', 0);
       } else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
         deps.rejected('request_timeout');
         answerSocket(socket, parseErrors.timeout);
+        deps.answered?.(408, 'UNKNOWN', (deps.headersTimeoutMs ?? 0) / 1000);
       } else {
         deps.rejected('bad_request');
         answerSocket(socket, parseErrors.bad);
+        deps.answered?.(400, 'UNKNOWN', 0);
       }
+    },
+
+    /** A connection accepted over the worker's cap: its first request is told to go elsewhere. */
+    overCapacity(req: IncomingMessage, res: ServerResponse): void {
+      deps.rejected('server_busy');
+      const detail = 'This server holds as many connections as it may; retry, ideally on another replica.';
+      sendProblem(res, { code: 'SERVER_BUSY', detail, instance: req.url }, deps.common, {
+        'Retry-After': '1',
+      });
+      deps.answered?.(503, req.method ?? 'UNKNOWN', 0);
     },
 
     /** http.Server 'checkExpectation': an Expect other than 100-continue. */
@@ -148,6 +170,7 @@ export function createRequestGuard(deps: RequestGuardDeps) {
     connect(_req: IncomingMessage, socket: Duplex): void {
       deps.rejected('method_not_allowed');
       answerSocket(socket, parseErrors.connect);
+      deps.answered?.(405, 'CONNECT', 0);
     },
   };
 }

@@ -12,6 +12,7 @@ import { openStream } from '../helpers/sse';
 let now = Date.now();
 const clock = () => now;
 let server: HttpServer;
+let first: PriceSnapshot;
 let stream: PriceStream;
 const dropped: string[] = [];
 
@@ -54,6 +55,7 @@ beforeAll(async () => {
     quorum: { used: 3, configured: 3, min: 2 },
     sources: [],
   };
+  first = snapshot;
   reader.accept(snapshot);
   stream.publish(snapshot);
   server = await startHttpServer({
@@ -90,3 +92,26 @@ test('When a stream reaches STREAM_MAX_LIFETIME_MS, then the server ends it (rea
   expect(dropped).toEqual(['lifetime', 'lifetime']);
   expect(stream.subscribers()).toBe(0);
 }, 10_000);
+
+test('When a round brings no new price (the same price data, a later round time), then subscribers get no price event for it', async () => {
+  const client = await openStream(`http://127.0.0.1:${server.port}/api/v1/prices/eth-usdt`);
+  try {
+    const current = await client.next((e) => e.event === 'price', 2000);
+    // Every source failing: the refresher republishes the last good price with a new round time.
+    for (let round = 1; round <= 3; round++)
+      stream.publish({ ...first, updatedAtMs: first.updatedAtMs + round * 1000 });
+    const moved: PriceSnapshot = {
+      ...first,
+      price: { ...(first.price as NonNullable<PriceSnapshot['price']>), price: '3500.5' },
+      updatedAtMs: first.updatedAtMs + 4000,
+    };
+    stream.publish(moved);
+    const next = await client.next((e) => e.event === 'price', 2000, client.events.indexOf(current) + 1);
+    // The three repeats sent nothing: the next price event is the moved price, and ids never repeat.
+    expect(JSON.parse(next.data)).toMatchObject({ price: '3500.5' });
+    const ids = client.events.filter((e) => e.event === 'price').map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  } finally {
+    client.close();
+  }
+});

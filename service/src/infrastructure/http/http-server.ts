@@ -38,6 +38,8 @@ export interface ProtocolHandlers {
   clientError(error: Error & { code?: string }, socket: Duplex): void;
   checkExpectation(req: IncomingMessage, res: ServerResponse): void;
   connect(req: IncomingMessage, socket: Duplex): void;
+  /** The first request on a connection accepted over the cap: answered (503, Connection: close), not served. */
+  overCapacity(req: IncomingMessage, res: ServerResponse): void;
 }
 
 const DEFAULT_LIMITS: ConnectionLimits = {
@@ -49,6 +51,12 @@ const DEFAULT_LIMITS: ConnectionLimits = {
 
 /** File descriptors a worker keeps for itself beyond client connections: IPC, Redis, logs, the listener. */
 const RESERVED_FDS = 64;
+/**
+ * Connections over the cap held at once to tell them 503 (more are closed at once, unanswered), and how long
+ * one may take to send its first request: a flood of them must not hold descriptors the cap is there to bound.
+ */
+const MAX_REFUSING = 64;
+const REFUSING_GRACE_MS = 1000;
 
 /** The soft RLIMIT_NOFILE of this process, where Linux tells (undefined elsewhere or when unlimited). */
 export function openFileLimit(): number | undefined {
@@ -111,7 +119,14 @@ export async function startHttpServer(options: {
       // Checked by the request guard, which answers problem+json instead of Node's bare 400.
       requireHostHeader: false,
     },
-    options.listener,
+    (req: IncomingMessage, res: ServerResponse) => {
+      if (refusing.size > 0 && refusing.has(req.socket as Socket)) {
+        res.shouldKeepAlive = false;
+        options.handlers?.overCapacity(req, res);
+        return;
+      }
+      options.listener(req, res);
+    },
   );
   if (options.handlers !== undefined) {
     server.on('clientError', options.handlers.clientError);
@@ -125,10 +140,22 @@ export async function startHttpServer(options: {
   // Per connection, not per request: what drain() needs to tell a connection that is idle (nothing being
   // answered or still being sent, nothing more received) from one that is not.
   const connections = new Map<Socket, ConnectionState>();
+  // Over the cap, a connection whose client sends a request in time is told so (503 problem+json,
+  // `Connection: close`) rather than reset; it holds its descriptor at most REFUSING_GRACE_MS.
+  const refusing = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     if (connections.size >= cap) {
-      socket.destroy();
       options.onConnectionDropped?.();
+      if (options.handlers === undefined || refusing.size >= MAX_REFUSING) {
+        socket.destroy();
+        return;
+      }
+      refusing.add(socket);
+      const timer = setTimeout(() => socket.destroy(), REFUSING_GRACE_MS);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        refusing.delete(socket);
+      });
       return;
     }
     connections.set(socket, { inFlight: 0, idleSince: Date.now(), bytesReadWhenIdle: 0 });
