@@ -26,6 +26,8 @@ describe('Alert rules follow the conventions', () => {
         'PriceLatencyBudgetBurn:warning',
         'PriceLatencyP99High:warning',
         'PriceQuorumLost:critical',
+        'PriceRateLimiterIdentityFallback:warning',
+        'PriceRateLimiterOverflow:warning',
         'PriceServedStale:warning',
         'PriceServiceDown:critical',
         'PriceServiceScrapeFailing:warning',
@@ -33,6 +35,7 @@ describe('Alert rules follow the conventions', () => {
         'PriceStreamBackpressureDrops:warning',
         'PriceWorkersRestarting:warning',
         'RedisUnreachable:warning',
+        'RedisUnresponsive:warning',
         'Watchdog:info',
       ].sort(),
     );
@@ -77,6 +80,29 @@ describe('Alert rules follow the conventions', () => {
       expect(new Set(rules.map((r) => r.labels.severity)).size).toBe(rules.length);
       expect(new Set(rules.map((r) => r.annotations.runbook_url)).size).toBe(1);
     }
+  });
+});
+
+/** The first column of the first table after `heading` in a markdown file. */
+function tableColumn(path: string, heading: string): string[] {
+  const text = readFileSync(repoPath(path), 'utf8');
+  const start = text.indexOf(heading);
+  if (start < 0) throw new Error(`${path}: no "${heading}"`);
+  const lines = text.slice(start).split('\n');
+  const first = lines.findIndex((l) => l.startsWith('|'));
+  const table = lines.slice(
+    first,
+    lines.findIndex((l, i) => i > first && !l.startsWith('|')),
+  );
+  return table.slice(2).map((row) => row.split('|')[1]?.trim() ?? '');
+}
+
+describe('The docs list every alert', () => {
+  it.each([
+    ['docs/monitoring.md', '## Alerts'],
+    ['docs/runbooks/README.md', '# Runbooks'],
+  ])('When the alert table of %s is read, then it names exactly the alerts of the rules', (path, heading) => {
+    expect(tableColumn(path, heading).sort()).toEqual([...alertNames].sort());
   });
 });
 
