@@ -1,6 +1,7 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { buildDashboard, PAIR_VARIABLE } from './dashboard';
 import { stat, timeseries } from './panels';
+import { timeSinceLastPublished } from './sources';
 
 export const cacheDashboard = (): Dashboard =>
   buildDashboard({
@@ -154,21 +155,7 @@ export const cacheDashboard = (): Dashboard =>
             ],
             thresholdLines: true,
           }),
-          timeseries({
-            title: 'Time since last published price',
-            description: 'Seconds since an aggregation round last met the quorum, per pair.',
-            unit: 's',
-            width: 12,
-            height: 8,
-            thresholds: ['green', [20, 'orange'], [60, 'red']],
-            queries: [
-              {
-                expr: 'time() - max by (pair) (price_last_published_timestamp_seconds{job="price-service",pair=~"$pair"})',
-                legend: '{{pair}}',
-              },
-            ],
-            thresholdLines: true,
-          }),
+          timeSinceLastPublished(),
         ],
       },
     ],

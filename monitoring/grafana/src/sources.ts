@@ -48,22 +48,7 @@ export const sourcesDashboard = (): Dashboard =>
             fillOpacity: 40,
             stacked: true,
           }),
-          timeseries({
-            title: 'Time since last published price',
-            description:
-              'Seconds since a round last met the quorum, per pair. Grows by one per second while the quorum is lost.',
-            unit: 's',
-            width: 12,
-            height: 8,
-            thresholds: ['green', [20, 'orange'], [60, 'red']],
-            queries: [
-              {
-                expr: 'time() - max by (pair) (price_last_published_timestamp_seconds{job="price-service",pair=~"$pair"})',
-                legend: '{{pair}}',
-              },
-            ],
-            thresholdLines: true,
-          }),
+          timeSinceLastPublished(),
           stateTimeline({
             title: 'Source used in the last round',
             description:
@@ -216,4 +201,23 @@ export const sourcesDashboard = (): Dashboard =>
         ],
       },
     ],
+  });
+
+/** Also on the cache dashboard, next to the price age: the two sides of freshness. */
+export const timeSinceLastPublished = () =>
+  timeseries({
+    title: 'Time since last published price',
+    description:
+      'Seconds since a round last met the quorum, per pair. Grows by one per second while the quorum is lost.',
+    unit: 's',
+    width: 12,
+    height: 8,
+    thresholds: ['green', [20, 'orange'], [60, 'red']],
+    queries: [
+      {
+        expr: 'time() - max by (pair) (price_last_published_timestamp_seconds{job="price-service",pair=~"$pair"})',
+        legend: '{{pair}}',
+      },
+    ],
+    thresholdLines: true,
   });
