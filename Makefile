@@ -17,10 +17,11 @@ DEPS_STAMP := node_modules/.install-stamp
 BUILD_STAMP := dist/.build-stamp
 # Not named SOURCES: that is one of the service's settings, and a make variable of the same name would
 # overwrite the user's SOURCES in the environment of every recipe.
-TS_FILES := $(shell find service/src mock-exchange/src scripts loadtest/src monitoring/slo -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json
+TS_FILES := $(shell find service/src mock-exchange/src scripts loadtest/src monitoring/slo monitoring/alerts -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json
 
 .PHONY: help install build run dev test test-unit test-load test-load-full lint format clean node bench \
-	monitoring-up monitoring-down monitoring-test up down dev-up k8s-render test-chaos
+	monitoring-up monitoring-down monitoring-test up down dev-up k8s-render test-chaos \
+	generate check-generated
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -59,11 +60,23 @@ test: $(BUILD_STAMP) ## run every test (unit, integration with real Redis and th
 test-unit: $(DEPS_STAMP) ## run the unit tests only
 	npx jest --ci service/test/unit mock-exchange/test
 
-lint: $(DEPS_STAMP) ## type-check, eslint, prettier --check, layer rules
+lint: $(DEPS_STAMP) check-generated ## type-check, eslint, prettier --check, layer rules, generated files up to date
 	npx tsc --noEmit -p tsconfig.json
 	npx eslint .
 	npx prettier --check .
 	npx depcruise service/src mock-exchange/src --config .dependency-cruiser.js
+
+# Generated files: each generator writes its outputs, or with --check writes nothing and exits 1 naming each
+# stale file. One block per generator, so that merges stay easy.
+generate: $(DEPS_STAMP) ## rewrite every generated file from its source (rules, PrometheusRule, dashboards, ...)
+# monitoring: Prometheus rule files + PrometheusRule (RUNBOOK_URL_BASE sets the runbook links), dashboards
+	npx tsx monitoring/alerts/render-rule-files.ts
+	npx tsx monitoring/grafana/src/render-dashboards.ts
+
+check-generated: $(DEPS_STAMP) ## fail if a committed generated file differs from what its generator renders
+# monitoring
+	npx tsx monitoring/alerts/render-rule-files.ts --check
+	npx tsx monitoring/grafana/src/render-dashboards.ts --check
 
 format: $(DEPS_STAMP) ## rewrite files with prettier and eslint --fix
 	npx prettier --write .

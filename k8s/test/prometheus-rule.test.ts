@@ -8,7 +8,7 @@ import {
   readRuleFiles,
   renderPrometheusRule,
   renderPrometheusRuleYaml,
-} from '../../scripts/render-prometheus-rule';
+} from '../../monitoring/alerts/prometheus-rule';
 import { repoPath } from './lib/paths';
 
 // The PrometheusRule in k8s/components/monitoring is generated from monitoring/prometheus/rules/ (what
@@ -16,7 +16,7 @@ import { repoPath } from './lib/paths';
 
 describe('k8s/components/monitoring/prometheus-rule.yaml', () => {
   it('When the rule files are rendered, then the committed PrometheusRule is exactly the result', () => {
-    // If this fails: make build && node dist/scripts/render-prometheus-rule.js
+    // If this fails: make generate
     expect(readFileSync(PROMETHEUS_RULE_PATH, 'utf8')).toBe(renderPrometheusRuleYaml());
   });
 

@@ -1,5 +1,6 @@
 import { load } from 'js-yaml';
 import { z } from 'zod';
+import { runbookUrl, runbookUrlBase } from '../alerts/runbook-url';
 
 /**
  * Renders the SLO spec (monitoring/slo/slos.yml) into Prometheus recording and alerting rules, the way
@@ -26,7 +27,6 @@ const sloBase = {
   name: z.string().regex(/^[a-z][a-z0-9_]*$/),
   title: z.string().min(1),
   alert: z.string().regex(/^[A-Z][a-zA-Z0-9]*$/, 'must be UpperCamelCase'),
-  runbook: z.string().regex(/^docs\/runbooks\/[a-z0-9-]+\.md$/),
   objective: z.number().gt(0).lt(1),
   bad_events: z.string().min(1),
 };
@@ -132,7 +132,7 @@ function errorRatioExpr(spec: SloSpec, slo: Slo, window: string): string {
   return `1 - (\n  ${sum(slo.good, window)}\n  /\n  ${sum(spec.requests, window)}\n)\n`;
 }
 
-function burnAlert(spec: SloSpec, slo: Slo, kind: 'page' | 'ticket'): AlertingRule {
+function burnAlert(spec: SloSpec, slo: Slo, kind: 'page' | 'ticket', runbookBase: string): AlertingRule {
   const policy = spec.alerting[kind];
   const budget = errorBudget(slo.objective);
   const branches = policy.windows.map((w) => {
@@ -165,12 +165,13 @@ function burnAlert(spec: SloSpec, slo: Slo, kind: 'page' | 'ticket'): AlertingRu
         `Objective ${objectivePercent} over ${spec.period} (error budget ${budgetPercent}); burn rate above ${windowsText}, ` +
         `with more than ${spec.min_request_rate} req/s: at this pace the ${spec.period} budget is spent within ` +
         `${daysText(durationSeconds(spec.period) / slowest)}.`,
-      runbook_url: slo.runbook,
+      runbook_url: runbookUrl(slo.alert, runbookBase),
     },
   };
 }
 
-export function renderSloRules(spec: SloSpec): RuleFile {
+/** The rules of the spec; each alert's runbook_url is built from `runbookBase` (RUNBOOK_URL_BASE). */
+export function renderSloRules(spec: SloSpec, runbookBase = runbookUrlBase()): RuleFile {
   const windows = alertWindows(spec);
   const sli: RecordingRule[] = windows.map((w) => ({
     record: `job:slo_requests:rate${w}`,
@@ -205,7 +206,10 @@ export function renderSloRules(spec: SloSpec): RuleFile {
       },
     );
   }
-  const alerts = spec.slos.flatMap((slo) => [burnAlert(spec, slo, 'page'), burnAlert(spec, slo, 'ticket')]);
+  const alerts = spec.slos.flatMap((slo) => [
+    burnAlert(spec, slo, 'page', runbookBase),
+    burnAlert(spec, slo, 'ticket', runbookBase),
+  ]);
   return {
     groups: [
       { name: `${spec.service}-slo-sli`, rules: sli },
@@ -235,13 +239,13 @@ function mapping(key: string, values: Record<string, string>, indent: string): s
 }
 
 /** The rules as YAML text, with a header that says where they come from. */
-export function renderSloRulesYaml(spec: SloSpec): string {
+export function renderSloRulesYaml(spec: SloSpec, runbookBase = runbookUrlBase()): string {
   const lines = [
     '# Generated from monitoring/slo/slos.yml by monitoring/slo/render-rules.ts. Do not edit by hand:',
-    '# change the spec, then run  UPDATE_SLO_RULES=1 npx jest monitoring/test/slo-rules.test.ts',
+    '# change the spec, then run  make generate',
     'groups:',
   ];
-  for (const group of renderSloRules(spec).groups) {
+  for (const group of renderSloRules(spec, runbookBase).groups) {
     lines.push(`  - name: ${group.name}`, '    rules:');
     for (const rule of group.rules) {
       if ('record' in rule) {

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { DEFAULT_RUNBOOK_URL_BASE, runbookPath, runbookUrl } from '../alerts/runbook-url';
 import { KNOWN_METRICS, PROMETHEUS_SYNTHETIC_METRICS } from './known-metrics';
 import { repoPath } from './paths';
 import { metricNamesInExpr } from './promql';
@@ -25,6 +26,8 @@ describe('Alert rules follow the conventions', () => {
         'PriceLatencyBudgetBurn:warning',
         'PriceLatencyP99High:warning',
         'PriceQuorumLost:critical',
+        'PriceRateLimiterIdentityFallback:warning',
+        'PriceRateLimiterOverflow:warning',
         'PriceServedStale:warning',
         'PriceServiceDown:critical',
         'PriceServiceScrapeFailing:warning',
@@ -32,6 +35,7 @@ describe('Alert rules follow the conventions', () => {
         'PriceStreamBackpressureDrops:warning',
         'PriceWorkersRestarting:warning',
         'RedisUnreachable:warning',
+        'RedisUnresponsive:warning',
         'Watchdog:info',
       ].sort(),
     );
@@ -48,9 +52,11 @@ describe('Alert rules follow the conventions', () => {
       expect(Object.keys(alert.annotations).sort()).toEqual(['description', 'runbook_url', 'summary']);
       expect(alert.annotations.summary?.length).toBeGreaterThan(10);
       expect(alert.annotations.description?.length).toBeGreaterThan(40);
-      expect(alert.annotations.runbook_url).toMatch(/^docs\/runbooks\/[a-z0-9-]+\.md$/);
-      const runbook = repoPath(alert.annotations.runbook_url as string);
-      expect(existsSync(runbook)).toBe(true);
+      // A URL built from the one pattern, pointing at a page of this repository's docs/runbooks/.
+      expect(alert.annotations.runbook_url).toBe(runbookUrl(alert.alert, DEFAULT_RUNBOOK_URL_BASE));
+      const page = runbookPath(alert.annotations.runbook_url as string, DEFAULT_RUNBOOK_URL_BASE);
+      expect(page).toMatch(/^docs\/runbooks\/[a-z0-9-]+\.md$/);
+      expect(existsSync(repoPath(page as string))).toBe(true);
     },
   );
 
@@ -58,7 +64,8 @@ describe('Alert rules follow the conventions', () => {
     'When the runbook of %s is opened, then it names the alert and says what to check and do',
     (name) => {
       const alert = alerts.find((a) => a.alert === name);
-      const text = readFileSync(repoPath(alert?.annotations.runbook_url as string), 'utf8');
+      const page = runbookPath(alert?.annotations.runbook_url ?? '', DEFAULT_RUNBOOK_URL_BASE);
+      const text = readFileSync(repoPath(page as string), 'utf8');
       expect(text.split('\n')[0]).toBe(`# ${name}`);
       expect(text).toContain('## What it means');
       expect(text).toContain('## What to check');
@@ -73,6 +80,29 @@ describe('Alert rules follow the conventions', () => {
       expect(new Set(rules.map((r) => r.labels.severity)).size).toBe(rules.length);
       expect(new Set(rules.map((r) => r.annotations.runbook_url)).size).toBe(1);
     }
+  });
+});
+
+/** The first column of the first table after `heading` in a markdown file. */
+function tableColumn(path: string, heading: string): string[] {
+  const text = readFileSync(repoPath(path), 'utf8');
+  const start = text.indexOf(heading);
+  if (start < 0) throw new Error(`${path}: no "${heading}"`);
+  const lines = text.slice(start).split('\n');
+  const first = lines.findIndex((l) => l.startsWith('|'));
+  const table = lines.slice(
+    first,
+    lines.findIndex((l, i) => i > first && !l.startsWith('|')),
+  );
+  return table.slice(2).map((row) => row.split('|')[1]?.trim() ?? '');
+}
+
+describe('The docs list every alert', () => {
+  it.each([
+    ['docs/monitoring.md', '## Alerts'],
+    ['docs/runbooks/README.md', '# Runbooks'],
+  ])('When the alert table of %s is read, then it names exactly the alerts of the rules', (path, heading) => {
+    expect(tableColumn(path, heading).sort()).toEqual([...alertNames].sort());
   });
 });
 

@@ -157,7 +157,8 @@ describe('alert-logger (the out-of-the-box receiver)', () => {
             labels: { alertname: 'PriceQuorumLost', severity: 'critical', pair: 'eth-usdt' },
             annotations: {
               summary: 'Quorum lost for eth-usdt',
-              runbook_url: 'docs/runbooks/price-quorum-lost.md',
+              runbook_url:
+                'https://github.com/eth-usdt-price-service/eth-usdt-price-service/blob/main/docs/runbooks/price-quorum-lost.md',
             },
             startsAt: '2026-11-28T03:00:00Z',
             fingerprint: 'abc',
@@ -177,7 +178,8 @@ describe('alert-logger (the out-of-the-box receiver)', () => {
         alertname: 'PriceQuorumLost',
         severity: 'critical',
         summary: 'Quorum lost for eth-usdt',
-        runbook_url: 'docs/runbooks/price-quorum-lost.md',
+        runbook_url:
+          'https://github.com/eth-usdt-price-service/eth-usdt-price-service/blob/main/docs/runbooks/price-quorum-lost.md',
         labels: { alertname: 'PriceQuorumLost', severity: 'critical', pair: 'eth-usdt' },
       });
       expect(second).toMatchObject({ level: 'warn', msg: 'resolved: PriceAgeHigh', status: 'resolved' });

@@ -48,7 +48,6 @@ const datasources = filesIn(DATASOURCES_DIR, /\.ya?ml$/).flatMap(
   (file) => readYaml<{ apiVersion: number; datasources: Datasource[] }>(file).datasources,
 );
 const byUid = (uid: string) => datasources.find((d) => d.uid === uid);
-const PROVISIONED_UIDS = new Set(datasources.map((d) => d.uid));
 
 const dashboardFiles = filesIn(DASHBOARDS_DIR, /\.json$/);
 const dashboards = dashboardFiles.map((file) => ({
@@ -179,7 +178,14 @@ describe('Grafana dashboards', () => {
       expect(missing).toEqual([]);
     });
 
-    it('When a datasource is referenced, then it is a provisioned uid', () => {
+    it('When a datasource is referenced, then it is the dashboard variable of that type, never a uid', () => {
+      // Imported anywhere, the variable picks the instance's datasource (dashboard-import.test.ts); here,
+      // where the provisioned datasources exist, each variable's type has one with its fixed uid.
+      const variables = new Map(
+        dashboard.templating.list
+          .filter((v) => v.type === 'datasource')
+          .map((v) => [`\${${v.name}}`, v.query]),
+      );
       const refs = [
         ...panels.flatMap((p) => [p.datasource, ...(p.targets ?? []).map((t) => t.datasource)]),
         ...dashboard.templating.list.map((v) => v.datasource),
@@ -187,8 +193,8 @@ describe('Grafana dashboards', () => {
       ].filter((ds): ds is { type: string; uid: string } => ds !== undefined && ds.type !== 'grafana');
       expect(refs.length).toBeGreaterThan(0);
       for (const ref of refs) {
-        expect(PROVISIONED_UIDS).toContain(ref.uid);
-        expect(byUid(ref.uid)?.type).toBe(ref.type);
+        expect(variables.get(ref.uid)).toBe(ref.type);
+        expect(datasources.filter((d) => d.type === ref.type).map((d) => d.uid)).toEqual([ref.type]);
       }
     });
 
@@ -196,11 +202,11 @@ describe('Grafana dashboards', () => {
       const exprs = [
         ...panels.flatMap((p) =>
           (p.targets ?? [])
-            .filter((t) => (t.datasource ?? p.datasource)?.uid === 'prometheus')
+            .filter((t) => (t.datasource ?? p.datasource)?.type === 'prometheus')
             .map((t) => t.expr ?? ''),
         ),
         ...dashboard.annotations.list
-          .filter((a) => a.datasource?.uid === 'prometheus')
+          .filter((a) => a.datasource?.type === 'prometheus')
           .map((a) => a.expr ?? ''),
       ];
       const templateQueries = dashboard.templating.list

@@ -25,6 +25,7 @@ import {
   type MockExchange,
 } from '../../mock-exchange/src/mock-exchange';
 import { eventually } from '../../service/test/helpers/metrics';
+import { DEFAULT_RUNBOOK_URL_BASE, runbookUrl } from '../alerts/runbook-url';
 import { createAlertLogger } from '../alertmanager/alert-logger';
 import { SERVICE_JOB } from './known-metrics';
 import {
@@ -358,7 +359,7 @@ describe('Alertmanager on the repo routing delivers the alerts to the webhook re
       },
       group_labels: { alertname: QUORUM_ALERT, job: SERVICE_JOB },
       summary: quorumRule?.annotations.summary,
-      runbook_url: 'docs/runbooks/price-quorum-lost.md',
+      runbook_url: runbookUrl(QUORUM_ALERT, DEFAULT_RUNBOOK_URL_BASE),
     });
     expect(notifications(QUORUM_ALERT, 'firing').every((n) => n.route === 'page')).toBe(true);
   });

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
 import {
   alertWindows,
@@ -6,7 +6,6 @@ import {
   errorBudget,
   parseSloSpec,
   renderSloRules,
-  renderSloRulesYaml,
 } from '../slo/render-rules';
 import { HTTP_DURATION_BUCKETS, PRICE_ROUTE, SERVICE_JOB } from './known-metrics';
 import { repoPath } from './paths';
@@ -17,10 +16,7 @@ const specText = readFileSync(SPEC_PATH, 'utf8');
 const spec = parseSloSpec(specText);
 
 describe('SLOs as data (monitoring/slo/slos.yml)', () => {
-  if (process.env.UPDATE_SLO_RULES === '1') {
-    writeFileSync(RULES_PATH, renderSloRulesYaml(spec));
-  }
-
+  // The committed file is written by make generate (monitoring/alerts/render-rule-files.ts).
   it('When the spec is rendered, then the committed rules file holds exactly the rendered rules', () => {
     expect(load(readFileSync(RULES_PATH, 'utf8'))).toEqual(renderSloRules(spec));
   });
