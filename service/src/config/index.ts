@@ -1,0 +1,4 @@
+export { ConfigError } from './config-error';
+export type { Config } from './config-table';
+export { loadConfig } from './load-config';
+export { SERVICE_VERSION } from './version';
