@@ -1,4 +1,3 @@
 export { ConfigError } from './config-error';
 export type { Config } from './config-table';
 export { loadConfig } from './load-config';
-export { SERVICE_VERSION } from './version';

@@ -1,4 +1,4 @@
-import packageJson from '../../../package.json';
+import packageJson from '../../package.json';
 
 /**
  * The service's version: package.json's, compiled in (tsc copies package.json into dist/ beside the code),
