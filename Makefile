@@ -20,7 +20,7 @@ BUILD_STAMP := dist/.build-stamp
 TS_FILES := $(shell find service/src mock-exchange/src scripts loadtest/src monitoring/slo -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json
 
 .PHONY: help install build run dev test test-unit test-load test-load-full lint format clean node bench \
-	monitoring-up monitoring-down monitoring-test up down dev-up k8s-render test-chaos
+	monitoring-up monitoring-down monitoring-test up down dev-up k8s-render test-chaos generate check-generated
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -59,7 +59,7 @@ test: $(BUILD_STAMP) ## run every test (unit, integration with real Redis and th
 test-unit: $(DEPS_STAMP) ## run the unit tests only
 	npx jest --ci service/test/unit mock-exchange/test
 
-lint: $(DEPS_STAMP) ## type-check, eslint, prettier --check, layer rules
+lint: $(DEPS_STAMP) check-generated ## type-check, eslint, prettier --check, layer rules, no stale generated file
 	npx tsc --noEmit -p tsconfig.json
 	npx eslint .
 	npx prettier --check .
@@ -68,6 +68,21 @@ lint: $(DEPS_STAMP) ## type-check, eslint, prettier --check, layer rules
 format: $(DEPS_STAMP) ## rewrite files with prettier and eslint --fix
 	npx prettier --write .
 	npx eslint --fix .
+
+# Generated files: `make generate` writes them from their one source; `make check-generated` (part of `make
+# lint`) fails naming each stale one. Each generator adds itself in a block of its own below.
+generate: ## regenerate every generated file (settings tables, .env.example, k8s config, version copies, ...)
+check-generated: ## fail when a generated file differs from its source (run make generate)
+
+# The settings table's copies (README, .env.example, k8s/base/config.env) and package.json's version copies
+# (OpenAPI info.version, k8s labels), from service/src/config/settings/ and package.json.
+.PHONY: generate-settings check-generated-settings
+generate: generate-settings
+check-generated: check-generated-settings
+generate-settings: $(DEPS_STAMP)
+	npx tsx scripts/generate-settings.ts
+check-generated-settings: $(DEPS_STAMP)
+	npx tsx scripts/generate-settings.ts --check
 
 bench: $(BUILD_STAMP) ## benchmark the service against a bare node:http cluster, side by side (needs wrk, redis-server)
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 2; }
