@@ -337,37 +337,3 @@ describe('loadConfig: cross-field problems (checked once every field parses)', (
     ]);
   });
 });
-
-describe('loadConfig: immutability', () => {
-  test('When a config is loaded, then it is frozen all the way down', () => {
-    const config = loadConfig({ MOCK_EXCHANGE_URL: 'http://mock:9000' });
-    for (const part of [
-      config,
-      config.redis,
-      config.price,
-      config.upstream,
-      config.pairs,
-      config.pairs[0],
-      config.sources,
-      config.sources[0],
-    ]) {
-      expect(Object.isFrozen(part)).toBe(true);
-    }
-  });
-
-  test('When code tries to change the config, then a TypeError is thrown and nothing changes', () => {
-    const config = loadConfig({});
-    expect(() => {
-      (config as { port: number }).port = 1;
-    }).toThrow(TypeError);
-    expect(() => {
-      (config.price as { minQuorum: number }).minQuorum = 1;
-    }).toThrow(TypeError);
-    expect(() => {
-      (config.sources as unknown[]).push({ name: 'evil', baseUrl: 'http://evil' });
-    }).toThrow(TypeError);
-    expect(config.port).toBe(8000);
-    expect(config.price.minQuorum).toBe(3);
-    expect(config.sources).toHaveLength(6);
-  });
-});

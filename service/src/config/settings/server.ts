@@ -9,7 +9,14 @@ export const serverSettings = {
     doc: 'listen address of the API and metrics listeners',
     k8s: {},
   }),
-  port: int({ env: 'PORT', min: 0, max: 65_535, default: 8000, doc: 'API port', k8s: {} }),
+  port: int({
+    env: 'PORT',
+    min: 0,
+    max: 65_535,
+    default: 8000,
+    doc: 'port of the API, the health probes and the live page',
+    k8s: {},
+  }),
   metricsPort: int({
     env: 'METRICS_PORT',
     min: 0,
