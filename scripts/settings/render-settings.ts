@@ -66,7 +66,11 @@ function comment(text: string, width = 110): string[] {
 }
 
 const describe = (s: AnySetting) =>
-  `${s.doc}${s.unit === undefined ? '' : ` (${s.unit})`}${s.default === undefined ? `. Default: ${s.defaultDoc.replace(/`/g, '')}` : ''}.`;
+  [
+    `${s.doc}.`,
+    s.unit === undefined ? '' : ` Unit: ${s.unit}.`,
+    s.default === undefined ? ` Default: ${s.defaultDoc.replace(/`/g, '')}.` : '',
+  ].join('');
 
 /**
  * Every setting with its doc: `NAME=default` where the default is a fixed value (what the service would use

@@ -109,16 +109,21 @@ interface IntOptions<Env extends string, Value> extends Common<Env> {
   readonly toConfig?: (parsed: number) => Value;
 }
 
-/** A whole number in [min, max], written in decimal digits only (no 1e3, 0x1F, -5 or 8080.5). */
-export function int<Env extends string, Value = number>(
-  options: IntOptions<Env, Value>,
-): Setting<Env, number, Value> {
-  const schema = z
+/** Decimal digits only (no 1e3, 0x1F, -5 or 8080.5), as a number in [min, max]. */
+function wholeNumber(min: number, max: number) {
+  return z
     .string()
     .trim()
     .regex(/^\d+$/, 'must be a whole number')
     .transform(Number)
-    .pipe(z.number().int().min(options.min).max(options.max))
+    .pipe(z.number().int().min(min).max(max));
+}
+
+/** A whole number in [min, max] with a default. */
+export function int<Env extends string, Value = number>(
+  options: IntOptions<Env, Value>,
+): Setting<Env, number, Value> {
+  const schema = wholeNumber(options.min, options.max)
     .optional()
     .transform((v) => v ?? options.default);
   return setting(
@@ -134,13 +139,7 @@ export function int<Env extends string, Value = number>(
 export function optionalInt<Env extends string>(
   options: Common<Env> & { readonly min: number; readonly max: number; readonly defaultDoc: string },
 ): Setting<Env, number | undefined> {
-  const schema = z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(options.min).max(options.max))
-    .optional();
+  const schema = wholeNumber(options.min, options.max).optional();
   return setting(options, schema, undefined, options.defaultDoc, same);
 }
 
