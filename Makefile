@@ -68,7 +68,7 @@ lint: $(DEPS_STAMP) check-generated ## type-check, eslint, prettier --check, lay
 
 # Generated files: each generator writes its outputs, or with --check writes nothing and exits 1 naming each
 # stale file. One block per generator, so that merges stay easy.
-generate: $(DEPS_STAMP) ## rewrite every generated file from its source (rules, PrometheusRule, dashboards, ...)
+generate: $(DEPS_STAMP) ## rewrite every generated file from its source (rules, PrometheusRule, dashboards, settings tables, .env.example, k8s config, version copies)
 # monitoring: Prometheus rule files + PrometheusRule (RUNBOOK_URL_BASE sets the runbook links), dashboards
 	npx tsx monitoring/alerts/render-rule-files.ts
 	npx tsx monitoring/grafana/src/render-dashboards.ts
@@ -81,6 +81,16 @@ check-generated: $(DEPS_STAMP) ## fail if a committed generated file differs fro
 format: $(DEPS_STAMP) ## rewrite files with prettier and eslint --fix
 	npx prettier --write .
 	npx eslint --fix .
+
+# The settings table's copies (README, .env.example, k8s/base/config.env) and package.json's version copies
+# (OpenAPI info.version, k8s labels), from service/src/config/settings/ and package.json.
+.PHONY: generate-settings check-generated-settings
+generate: generate-settings
+check-generated: check-generated-settings
+generate-settings: $(DEPS_STAMP)
+	npx tsx scripts/generate-settings.ts
+check-generated-settings: $(DEPS_STAMP)
+	npx tsx scripts/generate-settings.ts --check
 
 bench: $(BUILD_STAMP) ## benchmark the service against a bare node:http cluster, side by side (needs wrk, redis-server)
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 2; }

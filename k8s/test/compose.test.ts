@@ -20,7 +20,7 @@ import { serviceContract } from './lib/service-contract';
 
 // The compose deployment: hardening of docker-compose.yml, the dev file with hot reload and the mock
 // exchange, the tuning overlay, the host script, the images; every price-service definition cross-checked
-// against what the service reads (service/src/config.ts) and serves; broken fixtures rejected.
+// against what the service reads (service/src/config/ (the settings table)) and serves; broken fixtures rejected.
 
 const contract = serviceContract();
 const base = readCompose('docker-compose.yml');

@@ -55,7 +55,7 @@ export const FULL: Profile = {
     REFRESH_INTERVAL_MS: '1000',
     CACHE_TTL: '5',
     MAX_STALENESS: '30',
-    MAX_SOURCE_AGE_MS: '5000',
+    // MAX_SOURCE_AGE_MS left to its default (CACHE_TTL - 2 refresh intervals = 3000 here): finding 1.
     UPSTREAM_TIMEOUT_MS: '800',
     BREAKER_RESET_MS: '5000',
     UPSTREAM_BAN_COOLDOWN_MS: '5000',
@@ -80,6 +80,7 @@ export const SHORT: Profile = {
     REFRESH_INTERVAL_MS: '250',
     CACHE_TTL: '1',
     MAX_STALENESS: '3',
+    // Not the default (500 here): on a busy CI box a 500 ms quote age rejects sources before the first round.
     MAX_SOURCE_AGE_MS: '1000',
     UPSTREAM_TIMEOUT_MS: '300',
     UPSTREAM_RETRIES: '1',

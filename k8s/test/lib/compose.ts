@@ -120,7 +120,7 @@ export function checkComposeService(
   const p = (msg: string) => problems.push(`${where}: ${msg}`);
   for (const name of Object.keys(service.environment ?? {}))
     if (!contract.envNames.has(name))
-      p(`environment ${name} is not a setting the service reads (service/src/config.ts)`);
+      p(`environment ${name} is not a setting the service reads (service/src/config/ (the settings table))`);
   const env = resolvedEnv(service);
   let config;
   try {

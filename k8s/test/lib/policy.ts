@@ -242,7 +242,7 @@ export function checkServiceEnv(docs: Doc[], contract: ServiceContract): string[
       const q = (msg: string) => problems.push(`${ref(w)}: container ${c.name}: ${msg}`);
       for (const name of envNames(c, docs, ns(w)))
         if (!contract.envNames.has(name))
-          q(`env ${name} is not a setting the service reads (service/src/config.ts)`);
+          q(`env ${name} is not a setting the service reads (service/src/config/ (the settings table))`);
       const { env } = containerEnv(docs, ns(w), c);
       let config;
       try {

@@ -1,15 +1,17 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config, loadConfig as LoadConfig } from '../../../service/src/config';
+import { LIVE_PAGE_PATHS } from '../../../service/src/presentation/live-page';
+import { createRoutes } from '../../../service/src/presentation/routes';
 import { repoPath } from './paths';
 
 /**
  * What the service really reads and serves, derived from its code rather than copied by hand:
- * - env names: the keys of the zod object schema in service/src/config.ts, captured while the module
+ * - env names: the keys of the zod object schema in service/src/config/ (the settings table), captured while the module
  *   loads (z.object is wrapped for that one load), so computed names such as SOURCE_BINANCE_URL are in;
  *   plus the names the rest of service/src reads directly (process.env.OTEL_EXPORTER_OTLP_ENDPOINT…);
  * - loadConfig itself, to check that every value a manifest sets is accepted and to read its defaults;
- * - the health routes registered in service/src/presentation/app.ts.
+ * - the routes of the route table (service/src/presentation/routes.ts), the health probes among them.
  */
 export interface ServiceContract {
   /** Every environment variable the service reads. */
@@ -47,17 +49,28 @@ export function serviceContract(): ServiceContract {
     jest.dontMock('zod');
   });
   const envSchema = shapes.find((keys) => keys.includes('PORT') && keys.includes('SHUTDOWN_TIMEOUT_MS'));
-  if (!envSchema || !loadConfig) throw new Error('could not find the env schema in service/src/config.ts');
+  if (!envSchema || !loadConfig)
+    throw new Error('could not find the env schema in service/src/config/ (the settings table)');
 
-  const app = readFileSync(repoPath('service', 'src', 'presentation', 'app.ts'), 'utf8');
-  const routes = new Set([...app.matchAll(/\bapp\.get\('([^']+)'/g)].map((m) => m[1] as string));
+  // The route table itself (handlers stubbed): the paths the service answers, the probes among them.
+  const answered = () => 200;
+  const table = createRoutes({
+    livePage: { paths: LIVE_PAGE_PATHS, serve: answered },
+    apiIndex: answered,
+    openapi: answered,
+    price: answered,
+    stream: answered,
+    liveness: answered,
+    readiness: answered,
+  });
+  const routes = new Set(table.map((route) => route.path));
   const link = (name: string) => {
-    const m = new RegExp(`\\b${name}: '([^']+)'`).exec(app);
-    if (!m) throw new Error(`no ${name} link in app.ts`);
-    return m[1] as string;
+    const route = table.find((r) => r.path.endsWith(`/${name}`));
+    if (!route) throw new Error(`no ${name} route in the route table`);
+    return route.path;
   };
   const primary = readFileSync(repoPath('service', 'src', 'cluster', 'primary.ts'), 'utf8');
-  const margin = /config\.shutdownTimeoutMs \+ (\d+)\)/.exec(primary);
+  const margin = /config\.shutdownTimeoutMs \+ (\d+)/.exec(primary);
   if (!margin) throw new Error('no shutdown deadline in service/src/cluster/primary.ts');
 
   const direct = sourceFiles(repoPath('service', 'src')).flatMap((file) =>

@@ -22,7 +22,7 @@ import { createRateLimit } from '../presentation/rate-limit';
 import { createRequestGuard, type RequestGuard } from '../presentation/request-guard';
 import { UNMATCHED, createRequestObserver } from '../presentation/request-observer';
 import { createRoutes } from '../presentation/routes';
-import { SECURITY_HEADERS, createCors } from '../presentation/security-headers';
+import { createCors, securityHeaders } from '../presentation/security-headers';
 import { createSnapshotView } from '../presentation/snapshot-view';
 
 export interface HttpParts {
@@ -60,9 +60,10 @@ export function buildHttp(
     const price = l1.get(pair)?.price;
     return price === undefined ? undefined : (Date.now() - price.timestampMs) / 1000;
   });
-  const cors = createCors(config.corsAllowOrigins);
+  const security = securityHeaders(config.hsts);
+  const cors = createCors(config.corsAllowOrigins, security);
   // Built once: every response writes this list as it is.
-  const common = Object.freeze([...SECURITY_HEADERS, ...(cors?.staticHeaders ?? [])]);
+  const common = Object.freeze([...security, ...(cors?.staticHeaders ?? [])]);
   const view = createSnapshotView(freshness);
   const identify = createClientIdentity(
     { hops: config.rateLimit.trustedProxyHops, cidrs: config.rateLimit.trustedProxyCidrs },

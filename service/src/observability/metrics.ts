@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { createHotCounter, createHotHistogram, type HistogramObserver } from './hot-metrics';
+import { SERVICE_VERSION } from '../version';
 import { METRICS, zeroSeries, type MetricSpec, type Vocabulary } from './metric-spec';
 
 export { HTTP_DURATION_BUCKETS } from './metric-spec';
@@ -106,10 +107,7 @@ export function createMetrics(options: {
   const leases = counter(METRICS.leases);
   const workerRestarts = counter(METRICS.workerRestarts);
   const workersAlive = gauge(METRICS.workersAlive);
-  gauge(METRICS.info).set(
-    { version: process.env.npm_package_version ?? '0.1.0', node_version: process.version },
-    1,
-  );
+  gauge(METRICS.info).set({ version: SERVICE_VERSION, node_version: process.version }, 1);
   const rateLimitDecisions = counter(METRICS.rateLimitDecisions);
   const rateLimitIdentityFallbacks = counter(METRICS.rateLimitIdentityFallbacks);
   const rejectedRequests = counter(METRICS.rejectedRequests);

@@ -8,7 +8,7 @@ import { rawHeader } from './http-headers';
  * while no request pays for a middleware that rebuilds the same strings. The price handler writes the list
  * with its prebuilt bytes; Express responses and the parser's error responses get the same list.
  */
-function captureHelmetHeaders(): readonly string[] {
+function captureHelmetHeaders(hsts: { maxAgeSeconds: number } | undefined): readonly string[] {
   const headers = new Map<string, string>();
   const recorder = {
     setHeader(name: string, value: string | number | readonly string[]) {
@@ -28,11 +28,22 @@ function captureHelmetHeaders(): readonly string[] {
     // CORP governs no-cors loads (<img>, <script>) only; CORS fetches are decided by CORS_ALLOW_ORIGINS.
     crossOriginResourcePolicy: { policy: 'same-origin' },
     referrerPolicy: { policy: 'no-referrer' },
+    // Only when the operator says clients reach this service over TLS (HSTS_MAX_AGE_SECONDS): on plain HTTP
+    // the header is meaningless, and a browser that once saw it for a host that later serves HTTP is locked
+    // out. Subdomains are not this service's to speak for.
+    strictTransportSecurity:
+      hsts === undefined ? false : { maxAge: hsts.maxAgeSeconds, includeSubDomains: false },
   })(recorder as unknown as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
   return Object.freeze([...headers].flat());
 }
 
-export const SECURITY_HEADERS: readonly string[] = captureHelmetHeaders();
+/** The security headers for this deployment: helmet's, with HSTS only when configured. */
+export function securityHeaders(hsts?: { maxAgeSeconds: number }): readonly string[] {
+  return captureHelmetHeaders(hsts);
+}
+
+/** Without HSTS (the default). */
+export const SECURITY_HEADERS: readonly string[] = captureHelmetHeaders(undefined);
 
 /** Response headers a browser may read besides the CORS-safelisted ones. */
 const EXPOSED = 'ETag, Age, Retry-After, RateLimit, RateLimit-Policy';
@@ -51,7 +62,10 @@ export interface Cors {
  * only when configured so; otherwise the request's Origin is echoed only when it is on the allow-list (and
  * every response says `Vary: Origin`, so a shared cache never serves one origin's answer to another).
  */
-export function createCors(allow: '*' | readonly string[] | undefined): Cors | undefined {
+export function createCors(
+  allow: '*' | readonly string[] | undefined,
+  security: readonly string[] = SECURITY_HEADERS,
+): Cors | undefined {
   if (allow === undefined) return undefined;
   const any = allow === '*';
   const origins = new Set(any ? [] : allow);
@@ -74,7 +88,7 @@ export function createCors(allow: '*' | readonly string[] | undefined): Cors | u
       const origin = any ? '*' : allowedOrigin(req);
       if (origin === undefined) return false;
       res.writeHead(204, [
-        ...SECURITY_HEADERS,
+        ...security,
         ...(any ? [] : ['Vary', 'Origin']),
         'Access-Control-Allow-Origin',
         origin,

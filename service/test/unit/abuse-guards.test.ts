@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { effectiveConnectionCap } from '../../src/infrastructure/http/http-server';
 import { createRequestGuard } from '../../src/presentation/request-guard';
-import { SECURITY_HEADERS, createCors } from '../../src/presentation/security-headers';
+import { SECURITY_HEADERS, createCors, securityHeaders } from '../../src/presentation/security-headers';
 
 const request = (rawHeaders: string[], remoteAddress = '10.0.0.9', version = '1.1') =>
   ({
@@ -39,6 +39,23 @@ describe('security headers', () => {
       'Cross-Origin-Resource-Policy': 'same-origin',
     });
     expect(Object.keys(headers)).not.toContain('X-Powered-By');
+  });
+
+  test('When HSTS is not configured (the default, plain HTTP), then no Strict-Transport-Security; when it is, then exactly its max-age', () => {
+    const names = (list: readonly string[]) => list.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+    expect(names(SECURITY_HEADERS)).not.toContain('strict-transport-security');
+    expect(names(securityHeaders(undefined))).not.toContain('strict-transport-security');
+    const withHsts = securityHeaders({ maxAgeSeconds: 31_536_000 });
+    const at = withHsts.findIndex((v, i) => i % 2 === 0 && v.toLowerCase() === 'strict-transport-security');
+    expect(withHsts[at + 1]).toBe('max-age=31536000');
+    // The CORS preflight answers with the same list.
+    const cors = createCors('*', withHsts);
+    const written: string[][] = [];
+    cors?.preflight(
+      { method: 'OPTIONS', rawHeaders: ['Access-Control-Request-Method', 'GET'] } as never,
+      { writeHead: (_: number, list: string[]) => written.push(list), end: () => undefined } as never,
+    );
+    expect(written[0]).toContain('max-age=31536000');
   });
 
   test('When CORS is off, then there is nothing to do per request', () => {

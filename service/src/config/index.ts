@@ -1,0 +1,3 @@
+export { ConfigError } from './config-error';
+export type { Config } from './config-table';
+export { loadConfig } from './load-config';
