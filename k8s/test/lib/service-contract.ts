@@ -1,8 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config, loadConfig as LoadConfig } from '../../../service/src/config';
-import { LIVE_PAGE_PATHS } from '../../../service/src/presentation/live-page';
-import { createRoutes } from '../../../service/src/presentation/routes';
+import { stubRoutes } from '../../../service/test/fixtures/route-table';
 import { repoPath } from './paths';
 
 /**
@@ -53,16 +52,7 @@ export function serviceContract(): ServiceContract {
     throw new Error('could not find the env schema in service/src/config/ (the settings table)');
 
   // The route table itself (handlers stubbed): the paths the service answers, the probes among them.
-  const answered = () => 200;
-  const table = createRoutes({
-    livePage: { paths: LIVE_PAGE_PATHS, serve: answered },
-    apiIndex: answered,
-    openapi: answered,
-    price: answered,
-    stream: answered,
-    liveness: answered,
-    readiness: answered,
-  });
+  const table = stubRoutes();
   const routes = new Set(table.map((route) => route.path));
   const link = (name: string) => {
     const route = table.find((r) => r.path.endsWith(`/${name}`));

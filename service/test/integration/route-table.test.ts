@@ -1,23 +1,14 @@
 import net from 'node:net';
 import openapi from '../../openapi.json';
 import { PROBLEMS } from '../../src/presentation/problem';
-import { createRoutes } from '../../src/presentation/routes';
+import { stubRoutes } from '../fixtures/route-table';
 import { exchange, header, parseResponses } from '../helpers/raw-http';
 import { eventually, sample } from '../helpers/metrics';
 import { startMockExchange, type MockExchange } from '../../../mock-exchange/src/mock-exchange';
 import { startService, type TestService } from '../helpers/service';
 
 // The route table is the one place a route is described: these tests read it, not a copy of it.
-const answered = () => 200;
-const ROUTES = createRoutes({
-  livePage: { paths: ['/', '/live.js', '/live.css', '/favicon.svg'], serve: answered },
-  apiIndex: answered,
-  openapi: answered,
-  price: answered,
-  stream: answered,
-  liveness: answered,
-  readiness: answered,
-});
+const ROUTES = stubRoutes();
 const urlOf = (path: string) => path.replace(':pair', 'eth-usdt');
 // The rate limit is on (3 per client): every request but the limiter's own test comes from a new client.
 let clients = 0;

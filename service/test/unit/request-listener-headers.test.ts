@@ -7,7 +7,7 @@ import { createRequestListener } from '../../src/presentation/dispatch';
 import { createPriceHandler } from '../../src/presentation/price-route';
 import { createRateLimit } from '../../src/presentation/rate-limit';
 import { createRequestGuard } from '../../src/presentation/request-guard';
-import { createRoutes } from '../../src/presentation/routes';
+import { stubRoutes } from '../fixtures/route-table';
 import { SECURITY_HEADERS, createCors } from '../../src/presentation/security-headers';
 import type { RateLimitResult } from '../../src/presentation/rate-limit';
 import { createSnapshotView } from '../../src/presentation/snapshot-view';
@@ -36,16 +36,7 @@ beforeAll(async () => {
     extraHeaders: true,
     clock: () => T + 1000,
   });
-  const answered = () => 200;
-  const routes = createRoutes({
-    livePage: { paths: [], serve: answered },
-    apiIndex: answered,
-    openapi: answered,
-    price: priceHandler.handle,
-    stream: answered,
-    liveness: answered,
-    readiness: answered,
-  });
+  const routes = stubRoutes({ livePage: { paths: [], serve: () => 200 }, price: priceHandler.handle });
   const listener = createRequestListener(
     routes,
     // Everything that is not the fast path: a bare 404.
