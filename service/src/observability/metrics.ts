@@ -30,8 +30,6 @@ const EMPTY: Vocabulary = {
   cacheResults: [],
 };
 
-type Labels = Record<string, string>;
-
 /** A prom-client metric built from its spec, registered, its known series at 0. */
 function register(
   spec: MetricSpec,
@@ -75,10 +73,17 @@ export function createMetrics(options: {
   const httpDuration = createHotHistogram({ ...METRICS.httpDuration, registry });
   const priceServed = createHotCounter({ ...METRICS.priceResponses, registry });
   const cacheLookups = createHotCounter({ ...METRICS.cacheLookups, registry });
-  const bindAll = (hot: { bind(labels: Labels): () => void }, spec: MetricSpec) =>
-    new Map(zeroSeries(spec, vocabulary).map((labels) => [JSON.stringify(labels), hot.bind(labels)]));
-  const cacheChildren = bindAll(cacheLookups, METRICS.cacheLookups);
-  bindAll(priceServed, METRICS.priceResponses);
+  for (const labels of zeroSeries(METRICS.priceResponses, vocabulary)) priceServed.bind(labels);
+  // tier → result → increment, bound at start: a lookup on the hot path allocates nothing.
+  const cacheChildren = new Map<string, Map<string, () => void>>();
+  const bindCache = (tier: string, result: string) => {
+    let byResult = cacheChildren.get(tier);
+    if (byResult === undefined) cacheChildren.set(tier, (byResult = new Map()));
+    const inc = cacheLookups.bind({ tier, result });
+    byResult.set(result, inc);
+    return inc;
+  };
+  for (const { tier, result } of zeroSeries(METRICS.cacheLookups, vocabulary)) bindCache(tier!, result!);
 
   let priceAgeProvider: PriceAgeProvider | undefined;
   gauge(METRICS.priceAge, function () {
@@ -165,13 +170,7 @@ export function createMetrics(options: {
     },
     /** Children bound once: this runs on every request. */
     cacheLookup(tier: string, result: string) {
-      const key = `{"tier":"${tier}","result":"${result}"}`;
-      let inc = cacheChildren.get(key);
-      if (inc === undefined) {
-        inc = cacheLookups.bind({ tier, result });
-        cacheChildren.set(key, inc);
-      }
-      inc();
+      (cacheChildren.get(tier)?.get(result) ?? bindCache(tier, result))();
     },
     redisError(operation: string) {
       redisErrors.inc({ operation });
