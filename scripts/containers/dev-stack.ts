@@ -12,34 +12,48 @@ export async function checkDevStack(report: Report, stateDir: string): Promise<v
   const overlay = join(stateDir, 'compose.dev-copy.yml');
   await rm(copy, { recursive: true, force: true });
   await mkdir(copy, { recursive: true });
-  for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'service', 'mock-exchange', 'scripts'])
+  for (const entry of [
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'service',
+    'mock-exchange',
+    'scripts',
+  ])
     await cp(join(REPO, entry), join(copy, entry), { recursive: true });
   await writeFile(
     overlay,
     [
       'name: eth-usdt-price-dev',
       'services:',
-      ...['mock-exchange', 'price-service'].flatMap((s) => [`  ${s}:`, '    volumes:', `      - ${copy}:/app`]),
+      ...['mock-exchange', 'price-service'].flatMap((s) => [
+        `  ${s}:`,
+        '    volumes:',
+        `      - ${copy}:/app`,
+      ]),
       '',
     ].join('\n'),
   );
   const stack = compose(['docker-compose.dev.yml', overlay]);
 
-  const up = await report.check('dev stack (classic builder): mock exchange and service up, price 200', async () => {
-    const started = Date.now();
-    // The classic builder here, BuildKit for the production image: the Dockerfiles need neither a frontend image nor buildx.
-    await stack.must(['up', '-d', '--build', '--wait'], { DOCKER_BUILDKIT: '0' });
-    const price = await waitFor(
-      'price 200 from the mock exchange',
-      async () => {
-        const r = await get('http://127.0.0.1:8000/api/v1/prices/eth-usdt');
-        return r.status === 200 ? r : undefined;
-      },
-      60_000,
-    );
-    report.figure('dev stack up to price 200', `${((Date.now() - started) / 1000).toFixed(1)} s`);
-    return `price ${price.body.slice(0, 100)}`;
-  });
+  const up = await report.check(
+    'dev stack (classic builder): mock exchange and service up, price 200',
+    async () => {
+      const started = Date.now();
+      // The classic builder here, BuildKit for the production image: the Dockerfiles need neither a frontend image nor buildx.
+      await stack.must(['up', '-d', '--build', '--wait'], { DOCKER_BUILDKIT: '0' });
+      const price = await waitFor(
+        'price 200 from the mock exchange',
+        async () => {
+          const r = await get('http://127.0.0.1:8000/api/v1/prices/eth-usdt');
+          return r.status === 200 ? r : undefined;
+        },
+        60_000,
+      );
+      report.figure('dev stack up to price 200', `${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return `price ${price.body.slice(0, 100)}`;
+    },
+  );
 
   if (up)
     await report.check('dev stack: a source edit is served after the hot reload', async () => {
@@ -54,7 +68,8 @@ export async function checkDevStack(report: Report, stateDir: string): Promise<v
       const started = Date.now();
       await waitFor(
         `/api/ serving version ${marker}`,
-        async () => ((await get('http://127.0.0.1:8000/api/', 1000)).body.includes(marker) ? true : undefined),
+        async () =>
+          (await get('http://127.0.0.1:8000/api/', 1000)).body.includes(marker) ? true : undefined,
         60_000,
         250,
       );
@@ -91,4 +106,3 @@ export async function engineObjects(): Promise<EngineObjects> {
     volumes: await list(['volume', 'ls', '-q']),
   };
 }
-

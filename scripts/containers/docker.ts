@@ -31,7 +31,9 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): P
 export async function must(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   const result = await run(cmd, args, env);
   if (result.code !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} exited ${result.code}:\n${result.stderr.slice(-3000)}${result.stdout.slice(-2000)}`);
+    throw new Error(
+      `${cmd} ${args.join(' ')} exited ${result.code}:\n${result.stderr.slice(-3000)}${result.stdout.slice(-2000)}`,
+    );
   }
   return result.stdout;
 }
@@ -50,7 +52,8 @@ export function compose(files: string[]) {
   return {
     run: (args: string[], env: NodeJS.ProcessEnv = {}) => run('docker', ['compose', ...base, ...args], env),
     must: (args: string[], env: NodeJS.ProcessEnv = {}) => must('docker', ['compose', ...base, ...args], env),
-    stream: (args: string[], env: NodeJS.ProcessEnv = {}) => stream('docker', ['compose', ...base, ...args], env),
+    stream: (args: string[], env: NodeJS.ProcessEnv = {}) =>
+      stream('docker', ['compose', ...base, ...args], env),
     /** The container id of one service, or '' when it has none. */
     id: async (service: string) => (await must('docker', ['compose', ...base, 'ps', '-aq', service])).trim(),
   };

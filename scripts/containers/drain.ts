@@ -21,6 +21,8 @@ export interface LoadHandle {
   stop(): Promise<DrainTally>;
 }
 
+const CONNECT_TIMEOUT_MS = 1000;
+
 export function startKeepAliveLoad(url: string, clients: number, thinkMs = 5): LoadHandle {
   const tally: DrainTally = {
     answered: 0,
@@ -46,11 +48,21 @@ export function startKeepAliveLoad(url: string, clients: number, thinkMs = 5): L
         });
         res.once('error', () => resolve());
       });
+      // A connection attempt to a stopped container's address gets no answer at all: not a connection.
+      let connected = false;
+      req.once('socket', (socket) => {
+        if (!socket.connecting) connected = true;
+        else socket.once('connect', () => (connected = true));
+      });
+      const connectTimer = setTimeout(() => {
+        if (!connected) req.destroy(Object.assign(new Error('connect timeout'), { code: 'ECONNREFUSED' }));
+      }, CONNECT_TIMEOUT_MS);
+      req.once('close', () => clearTimeout(connectTimer));
       req.once('timeout', () => req.destroy(new Error('client timeout')));
       req.once('error', (error: NodeJS.ErrnoException) => {
         const socket = req.socket as object | null;
         const live = req.reusedSocket || (socket !== null && answeredSockets.has(socket));
-        if (error.code === 'ECONNREFUSED') tally.refused += 1;
+        if (error.code === 'ECONNREFUSED' || !connected) tally.refused += 1;
         else if (live) tally.droppedOnLiveConnection += 1;
         else if (error.code === 'ECONNRESET' || /socket hang up/.test(error.message))
           tally.resetBeforeFirstAnswer += 1;
@@ -87,7 +99,8 @@ export function startKeepAliveLoad(url: string, clients: number, thinkMs = 5): L
 
 export function drainProblems(t: DrainTally): string[] {
   const problems: string[] = [];
-  if (t.droppedOnLiveConnection > 0) problems.push(`${t.droppedOnLiveConnection} requests dropped on a live connection`);
+  if (t.droppedOnLiveConnection > 0)
+    problems.push(`${t.droppedOnLiveConnection} requests dropped on a live connection`);
   if (t.resetBeforeFirstAnswer > 0)
     problems.push(`${t.resetBeforeFirstAnswer} connections reset before their first answer`);
   const errors = Object.entries(t.otherErrors);
@@ -100,8 +113,10 @@ export function drainProblems(t: DrainTally): string[] {
 
 export function describeTally(t: DrainTally): string {
   return (
-    `${t.answered} answered (${Object.entries(t.statuses).map(([k, v]) => `${k} ×${v}`).join(', ')}), ` +
+    `${t.answered} answered (${Object.entries(t.statuses)
+      .map(([k, v]) => `${k} ×${v}`)
+      .join(', ')}), ` +
     `${t.droppedOnLiveConnection} dropped on a live connection, ${t.resetBeforeFirstAnswer} reset before a first answer, ` +
-    `${t.refused} refused after the listener closed`
+    `${t.refused} not connected (refused or unreachable once the listener closed)`
   );
 }

@@ -29,7 +29,11 @@ export async function readRuntime(container: string): Promise<RuntimeFacts> {
   const out = await run('docker', ['exec', container, 'sh', '-c', READ_FACTS]);
   if (out.code !== 0) throw new Error(`docker exec failed: ${out.stderr}`);
   const lines = out.stdout.trim().split('\n');
-  const value = (key: string) => lines.find((l) => l.startsWith(`${key} `))?.slice(key.length + 1).trim() ?? '';
+  const value = (key: string) =>
+    lines
+      .find((l) => l.startsWith(`${key} `))
+      ?.slice(key.length + 1)
+      .trim() ?? '';
   const writable = lines.filter((l) => l.startsWith('writable ')).map((l) => l.slice(9));
   return {
     uid: value('uid'),
@@ -57,16 +61,19 @@ export function hardeningProblems(facts: RuntimeFacts, expected: Expected): stri
   const problems: string[] = [];
   if (facts.uid !== expected.uid) problems.push(`uid ${facts.uid}, expected ${expected.uid}`);
   if (!/^0+$/.test(facts.capEff)) problems.push(`effective capabilities ${facts.capEff}, expected none`);
-  if (!/^0+$/.test(facts.capBnd)) problems.push(`bounding capabilities ${facts.capBnd}: cap_drop ALL missing`);
+  if (!/^0+$/.test(facts.capBnd))
+    problems.push(`bounding capabilities ${facts.capBnd}: cap_drop ALL missing`);
   if (facts.noNewPrivs !== '1') problems.push(`NoNewPrivs ${facts.noNewPrivs}, expected 1`);
-  if (facts.rootWritable) problems.push(`root filesystem is writable (${facts.rootMount})`);
+  if (facts.rootWritable) problems.push(`root filesystem is writable (${facts.rootMount.split(',')[0]})`);
   const unexpected = facts.writable.filter((p) => !expected.writable.includes(p));
-  if (unexpected.length > 0) problems.push(`writable beyond ${expected.writable.join(', ')}: ${unexpected.join(', ')}`);
+  if (unexpected.length > 0)
+    problems.push(`writable beyond ${expected.writable.join(', ')}: ${unexpected.join(', ')}`);
   for (const path of expected.writable)
     if (!facts.writable.includes(path)) problems.push(`${path} is not writable`);
   if (facts.memoryLimit !== expected.memoryBytes)
     problems.push(`memory limit ${facts.memoryLimit}, expected ${expected.memoryBytes}`);
-  if (facts.pidsLimit !== expected.pids) problems.push(`pids limit ${facts.pidsLimit}, expected ${expected.pids}`);
+  if (facts.pidsLimit !== expected.pids)
+    problems.push(`pids limit ${facts.pidsLimit}, expected ${expected.pids}`);
   if (facts.health !== 'healthy') problems.push(`health ${facts.health}, expected healthy`);
   return problems;
 }
@@ -81,10 +88,18 @@ export function describeRuntime(f: RuntimeFacts): string {
 /** Redis writes its snapshot where it is meant to (/data, a tmpfs): SAVE answers OK and the file is there. */
 export async function redisWrites(container: string): Promise<string> {
   const save = await run('docker', ['exec', container, 'redis-cli', 'SAVE']);
-  const file = await run('docker', ['exec', container, 'sh', '-c', 'ls -ln /data/dump.rdb && stat -c "%a %u" /data']);
+  const file = await run('docker', [
+    'exec',
+    container,
+    'sh',
+    '-c',
+    'ls -ln /data/dump.rdb && stat -c "%a %u" /data',
+  ]);
   if (save.stdout.trim() !== 'OK' || file.code !== 0) {
     const mode = await run('docker', ['exec', container, 'stat', '-c', '%A %U', '/data']);
-    throw new Error(`Redis cannot write /data: SAVE said "${(save.stdout + save.stderr).trim()}", /data is ${mode.stdout.trim()}`);
+    throw new Error(
+      `Redis cannot write /data: SAVE said "${(save.stdout + save.stderr).trim()}", /data is ${mode.stdout.trim()}`,
+    );
   }
   return `SAVE OK, /data mode and owner ${file.stdout.trim().split('\n').at(-1)}`;
 }

@@ -28,7 +28,13 @@ export interface ImageFacts {
 /** Reads what the image holds by running a shell in it (no network, never the service). */
 export async function readImage(image: string): Promise<ImageFacts> {
   const sizeBytes = Number(await must('docker', ['image', 'inspect', '-f', '{{.Size}}', image]));
-  const history = await must('docker', ['history', '--no-trunc', '--format', '{{.Size}}\t{{.CreatedBy}}', image]);
+  const history = await must('docker', [
+    'history',
+    '--no-trunc',
+    '--format',
+    '{{.Size}}\t{{.CreatedBy}}',
+    image,
+  ]);
   const layers = history
     .trim()
     .split('\n')
@@ -47,7 +53,17 @@ export async function readImage(image: string): Promise<ImageFacts> {
     '[ -f /app/dist/service/src/main.js ] && echo main',
     'true',
   ].join('; ');
-  const out = await run('docker', ['run', '--rm', '--network', 'none', '--entrypoint', 'sh', image, '-c', script]);
+  const out = await run('docker', [
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '--entrypoint',
+    'sh',
+    image,
+    '-c',
+    script,
+  ]);
   if (out.code !== 0) throw new Error(`reading the image failed: ${out.stderr}`);
   const lines = out.stdout.trim().split('\n');
   return {

@@ -21,7 +21,9 @@ export class Report {
     }
     this.results.push(result);
     const seconds = (result.ms / 1000).toFixed(1);
-    process.stdout.write(`[containers] ${result.ok ? 'ok  ' : 'FAIL'} ${name} (${seconds} s): ${result.detail}\n`);
+    process.stdout.write(
+      `[containers] ${result.ok ? 'ok  ' : 'FAIL'} ${name} (${seconds} s): ${result.detail}\n`,
+    );
     return result.ok;
   }
 

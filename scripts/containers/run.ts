@@ -17,15 +17,27 @@ async function main(): Promise<void> {
   const report = new Report();
   const started = Date.now();
   const before = await engineObjects();
+  // Arguments pick parts (production tuning monitoring dev down); none: all of them, in this order.
+  const only = process.argv.slice(2);
+  const wanted = (part: string) => only.length === 0 || only.includes(part);
   try {
-    await checkProduction(report);
-    await checkTuning(report);
-    await checkMonitoring(report);
-    await checkDevStack(report, stateDir);
-    await checkDown(report, before);
+    if (wanted('production')) await checkProduction(report);
+    if (wanted('tuning')) await checkTuning(report);
+    if (wanted('monitoring')) await checkMonitoring(report);
+    if (wanted('dev')) await checkDevStack(report, stateDir);
+    if (wanted('down')) await checkDown(report, before);
   } finally {
     // Whatever failed above: nothing of ours keeps running.
-    await run('docker', ['compose', '-f', 'docker-compose.yml', '-f', 'docker-compose.monitoring.yml', 'down', '-v', '--remove-orphans']);
+    await run('docker', [
+      'compose',
+      '-f',
+      'docker-compose.yml',
+      '-f',
+      'docker-compose.monitoring.yml',
+      'down',
+      '-v',
+      '--remove-orphans',
+    ]);
     await run('docker', ['compose', '-f', 'docker-compose.dev.yml', 'down', '-v', '--remove-orphans']);
   }
   report.figure('container checks', `${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -40,4 +52,3 @@ main().catch((error: unknown) => {
   process.stderr.write(`[containers] ${String(error)}\n`);
   process.exitCode = 1;
 });
-

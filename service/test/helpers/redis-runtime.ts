@@ -20,7 +20,10 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   return Promise.race([
     promise,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(new Error(`${what} did not answer within ${PROBE_TIMEOUT_MS} ms`)),
+        PROBE_TIMEOUT_MS,
+      );
     }),
   ]).finally(() => clearTimeout(timer));
 }
@@ -28,7 +31,8 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
 /** REDIS_TEST_RUNTIME=redis-server|testcontainers forces a runtime (CI runs the suites both ways). */
 export async function chooseRedisRuntime(env: NodeJS.ProcessEnv = process.env): Promise<RuntimeChoice> {
   const forced = env.REDIS_TEST_RUNTIME;
-  if (forced === 'redis-server') return { runtime: 'redis-server', reason: 'REDIS_TEST_RUNTIME=redis-server' };
+  if (forced === 'redis-server')
+    return { runtime: 'redis-server', reason: 'REDIS_TEST_RUNTIME=redis-server' };
   // The reaper is an image of its own (testcontainers/ryuk) that would be pulled: the helpers stop their containers.
   env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
   let client: Awaited<ReturnType<typeof import('testcontainers').getContainerRuntimeClient>>;
@@ -41,9 +45,15 @@ export async function chooseRedisRuntime(env: NodeJS.ProcessEnv = process.env): 
     return fallback(forced, `no container engine (${firstLine(error)})`);
   }
   try {
-    const present = await withTimeout(client.image.exists(ImageName.fromString(REDIS_TEST_IMAGE)), 'the image list');
+    const present = await withTimeout(
+      client.image.exists(ImageName.fromString(REDIS_TEST_IMAGE)),
+      'the image list',
+    );
     if (!present)
-      return fallback(forced, `the engine has no ${REDIS_TEST_IMAGE} image and none is pulled (scripts/containers/base-images.sh builds one offline)`);
+      return fallback(
+        forced,
+        `the engine has no ${REDIS_TEST_IMAGE} image and none is pulled (scripts/containers/base-images.sh builds one offline)`,
+      );
   } catch (error) {
     return fallback(forced, `the engine could not list images (${firstLine(error)})`);
   }
