@@ -1,6 +1,8 @@
-# syntax=docker/dockerfile:1
 # Multi-stage build on the official Node 24 image: compile TypeScript with every dependency, then run the
-# compiled service with production dependencies only, as the unprivileged `node` user.
+# compiled service with production dependencies only, as the unprivileged `node` user. The image holds what
+# the service runs and nothing else: no test tools, mock exchange, dev dependencies or npm caches
+# (`make test-containers` looks inside the built image for each). No `# syntax=` line: the classic builder
+# and BuildKit both build it, and BuildKit fetches no frontend image from a registry.
 # The runtime needs no writable path but /tmp: run it with a read-only root filesystem and a tmpfs there
 # (docker-compose.yml: read_only + tmpfs; k8s/base: readOnlyRootFilesystem + an emptyDir at /tmp).
 # Development image with hot reload: Dockerfile.dev (docker-compose.dev.yml).
@@ -10,6 +12,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
+# The production build: service/src and openapi.json only (the tools: tsconfig.tools.json, outside the image).
 RUN npx tsc -p tsconfig.build.json
 
 FROM node:24-bookworm-slim AS runtime
@@ -28,7 +31,8 @@ LABEL org.opencontainers.image.title="eth-usdt-price-service" \
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# npm (Node >= 22) leaves its module compile cache in /tmp/node-compile-cache: not part of the image.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force && rm -rf /tmp/node-compile-cache /root/.npm
 COPY --from=build /app/dist ./dist
 USER node
 # 8000: the API; 8001: Prometheus metrics (the cluster primary aggregates its workers).

@@ -17,10 +17,10 @@ DEPS_STAMP := node_modules/.install-stamp
 BUILD_STAMP := dist/.build-stamp
 # Not named SOURCES: that is one of the service's settings, and a make variable of the same name would
 # overwrite the user's SOURCES in the environment of every recipe.
-TS_FILES := $(shell find service/src mock-exchange/src scripts loadtest/src monitoring/slo monitoring/alerts -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json
+TS_FILES := $(shell find service/src mock-exchange/src scripts loadtest/src monitoring/slo monitoring/alerts -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json tsconfig.tools.json
 
 .PHONY: help install build run dev test test-unit test-load test-load-full lint format clean node bench \
-	monitoring-up monitoring-down monitoring-test up down dev-up k8s-render test-chaos \
+	monitoring-up monitoring-down monitoring-test up down dev-up k8s-render test-chaos test-containers \
 	generate check-generated
 
 help: ## list the targets
@@ -42,11 +42,14 @@ $(DEPS_STAMP): package.json package-lock.json | $(NODE_BOOTSTRAP)
 
 install: $(DEPS_STAMP) ## install dependencies (npm ci) and, if needed, Node 24
 
+# Two builds into dist/: the service (the production image compiles only this one) and the tools that
+# make targets run from dist/ (mock exchange, bench, chaos, load test runner, container checks).
 $(BUILD_STAMP): $(DEPS_STAMP) $(TS_FILES)
 	npx tsc -p tsconfig.build.json
+	npx tsc -p tsconfig.tools.json
 	@touch $@
 
-build: $(BUILD_STAMP) ## compile TypeScript to dist/
+build: $(BUILD_STAMP) ## compile TypeScript to dist/ (the service, then the tools)
 
 run: $(BUILD_STAMP) ## start the service in the foreground against the real exchanges (L1 only unless REDIS_URL is set)
 	exec node $(if $(wildcard .env),--env-file=.env) dist/service/src/main.js
@@ -113,12 +116,15 @@ test-chaos: $(BUILD_STAMP) ## the chaos suite: two replicas, Redis and the mock 
 
 OVERLAY ?= production
 
+test-containers: $(BUILD_STAMP) ## the images and compose stacks for real on a Docker Engine (installed and started when missing), then the Redis suites through Testcontainers
+	bash scripts/containers/test-containers.sh
+
 up: ## service + Redis in containers, hardened (API :8000, metrics :8001; needs Docker)
 	docker compose up -d --build --wait
 
-down: ## stop the container stacks (make up, make dev-up)
-	docker compose down --remove-orphans
-	docker compose -f docker-compose.dev.yml down --remove-orphans
+down: ## stop the container stacks (make up, make dev-up) and remove their containers, networks and anonymous volumes
+	docker compose down --remove-orphans --volumes
+	docker compose -f docker-compose.dev.yml down --remove-orphans --volumes
 
 dev-up: ## hot reload in containers: mock exchange :9099, Redis, API :8000, metrics :8001 (needs Docker)
 	docker compose -f docker-compose.dev.yml up --build

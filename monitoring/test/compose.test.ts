@@ -256,7 +256,9 @@ describe('Dockerfile', () => {
     expect(instructions).toEqual(
       expect.arrayContaining(['RUN npm ci --no-audit --no-fund', 'RUN npx tsc -p tsconfig.build.json']),
     );
-    expect(instructions).toContain('RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force');
+    expect(instructions).toContain(
+      'RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force && rm -rf /tmp/node-compile-cache /root/.npm',
+    );
     expect(instructions).toContain('COPY --from=build /app/dist ./dist');
   });
 

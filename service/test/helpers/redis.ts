@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../../scripts/lib/free-port';
+import { REDIS_TEST_IMAGE } from './redis-runtime';
 
 /** A real Redis for one test file: killable and restartable on the same port. */
 export interface TestRedis {
@@ -13,6 +14,7 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
+/** The runtime global-setup.ts chose (redis-runtime.ts): Testcontainers or a redis-server process. */
 export async function startRedis(): Promise<TestRedis> {
   const runtime = process.env.REDIS_TEST_RUNTIME === 'testcontainers' ? 'testcontainers' : 'redis-server';
   return runtime === 'testcontainers' ? startContainer() : startProcess();
@@ -75,10 +77,18 @@ async function startProcess(): Promise<TestRedis> {
   };
 }
 
+/**
+ * A Redis container on a fixed host port (restart() comes back on the same one). The image is the local one
+ * global setup found (the default pull policy pulls only a missing image); no reaper runs
+ * (TESTCONTAINERS_RYUK_DISABLED), so stop() removes the container and every test file calls it in teardown.
+ */
 async function startContainer(): Promise<TestRedis> {
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
   const { RedisContainer } = await import('@testcontainers/redis');
   const port = await freePort();
-  const container = new RedisContainer('redis:7-alpine').withExposedPorts({ container: 6379, host: port });
+  const container = new RedisContainer(REDIS_TEST_IMAGE)
+    .withExposedPorts({ container: 6379, host: port })
+    .withCommand(['redis-server', '--save', '', '--appendonly', 'no']);
   let started: Awaited<ReturnType<typeof container.start>> | undefined = await container.start();
   return {
     url: `redis://127.0.0.1:${port}`,
