@@ -44,7 +44,10 @@ install: $(DEPS_STAMP) ## install dependencies (npm ci) and, if needed, Node 24
 
 # Two builds into dist/: the service (the production image compiles only this one) and the tools that
 # make targets run from dist/ (mock exchange, bench, chaos, load test runner, container checks).
+# dist/ is emptied first: a module that moved (config.ts became config/) must not leave its old output to be
+# resolved in its place.
 $(BUILD_STAMP): $(DEPS_STAMP) $(TS_FILES)
+	rm -rf dist
 	npx tsc -p tsconfig.build.json
 	npx tsc -p tsconfig.tools.json
 	@touch $@
