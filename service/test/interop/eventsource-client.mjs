@@ -1,5 +1,6 @@
 // The npm `eventsource` client (ESM only, so it runs in its own node process rather than under Jest): one
 // JSON line per event it dispatches, as an application using it would see them.
+import { clearInterval, setInterval } from 'node:timers';
 import { EventSource } from 'eventsource';
 
 const source = new EventSource(process.argv[2]);
