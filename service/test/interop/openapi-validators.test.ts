@@ -62,7 +62,17 @@ async function startPrism(document: string, upstream: string): Promise<Prism> {
 
 /** One request through Prism: its status, and the violations Prism found (header or error body). */
 async function through(prism: Prism, urlPath: string, method = 'GET', headers: Record<string, string> = {}) {
-  const res = await fetch(`${prism.url}${urlPath}`, { method, headers });
+  // A connection Prism's upstream pool found closed is a transport hiccup on a busy machine, not a
+  // violation: asked again once. A second failure is reported as one.
+  const send = () => fetch(`${prism.url}${urlPath}`, { method, headers });
+  let res: Response;
+  try {
+    res = await send();
+  } catch {
+    res = await send().catch((error: unknown) => {
+      throw new Error(`${method} ${urlPath} through Prism: ${String((error as Error).cause ?? error)}`);
+    });
+  }
   const body = await res.text();
   const violations = res.headers.get('sl-violations') ?? (body.includes('prism/errors') ? body : undefined);
   return { status: res.status, etag: res.headers.get('etag') ?? '', violations };
