@@ -20,7 +20,7 @@ BUILD_STAMP := dist/.build-stamp
 TS_FILES := $(shell find service/src mock-exchange/src scripts loadtest/src monitoring/slo monitoring/alerts -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json tsconfig.tools.json
 
 .PHONY: help install build run dev test test-unit test-load test-load-full lint format clean node bench \
-	monitoring-up monitoring-down monitoring-test up down dev-up k8s-render test-chaos test-containers \
+	monitoring-up monitoring-down monitoring-test up down dev-up k8s-render test-chaos test-containers test-interop \
 	generate check-generated
 
 help: ## list the targets
@@ -78,11 +78,15 @@ generate: $(DEPS_STAMP) ## rewrite every generated file from its source (rules, 
 # monitoring: Prometheus rule files + PrometheusRule (RUNBOOK_URL_BASE sets the runbook links), dashboards
 	npx tsx monitoring/alerts/render-rule-files.ts
 	npx tsx monitoring/grafana/src/render-dashboards.ts
+# interop: the HEAD and 405 operations of service/openapi.json, from the route table
+	npx tsx service/test/interop/render-openapi-methods.ts
 
 check-generated: $(DEPS_STAMP) ## fail if a committed generated file differs from what its generator renders
 # monitoring
 	npx tsx monitoring/alerts/render-rule-files.ts --check
 	npx tsx monitoring/grafana/src/render-dashboards.ts --check
+# interop
+	npx tsx service/test/interop/render-openapi-methods.ts --check
 
 format: $(DEPS_STAMP) ## rewrite files with prettier and eslint --fix
 	npx prettier --write .
@@ -113,6 +117,16 @@ test-load: $(BUILD_STAMP) $(LOADTEST_STAMP) ## the CI load gate: smoke + steady 
 
 test-load-full: $(BUILD_STAMP) $(LOADTEST_STAMP) ## every load scenario: smoke, steady, spike, degraded upstream, cold start, soak (about 15 min)
 	node dist/loadtest/src/run.js --suite full
+
+# interop: Prism and redocly (heavy CLIs) live in service/test/interop/tools/ with their own lockfile, installed
+# on first use like Artillery; the tests that need them skip in make test until then.
+INTEROP_TOOLS_STAMP := service/test/interop/tools/node_modules/.install-stamp
+$(INTEROP_TOOLS_STAMP): service/test/interop/tools/package.json service/test/interop/tools/package-lock.json | $(NODE_BOOTSTRAP)
+	cd service/test/interop/tools && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-interop: $(BUILD_STAMP) $(INTEROP_TOOLS_STAMP) ## Prism and redocly over the OpenAPI document (installs them on first use; nginx, promtool and eventsource run in make test)
+	npx jest --ci service/test/interop/openapi-validators.test.ts
 
 test-chaos: $(BUILD_STAMP) ## the chaos suite: two replicas, Redis and the mock exchange under load, one fault at a time (about 5 min; needs redis-server, prometheus)
 	node dist/scripts/chaos/run.js

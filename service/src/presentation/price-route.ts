@@ -11,10 +11,41 @@ import { createSnapshotView, type SnapshotView } from './snapshot-view';
  */
 const RENDER_INTERVAL_MS = 100;
 
+/**
+ * How long a shared or private cache may keep a price, in whole seconds: to the price's freshness deadline
+ * (timestamp + CACHE_TTL), an absolute moment no cache may stretch. A cache told `max-age=N` counts N from
+ * when it stored the response, whatever `Age` says (nginx 1.22 ignores an upstream Age and forwards it
+ * frozen), so N is the time left, not CACHE_TTL, and no Age is sent: RFC 9111 §5.1 gives Age to caches,
+ * for the time since the origin produced the response, which is now. One second less than the whole
+ * seconds left because nginx keeps time in whole seconds and still serves a response in the second its
+ * lifetime ends (fresh while the current second <= stored second + N); `slackMs` covers a response
+ * rendered up to RENDER_INTERVAL_MS before it is written, and its way to the cache. 0 (not cacheable, the
+ * deadline is too close) rather than a lifetime past it.
+ */
+export function cacheLifetimeSeconds(
+  deadlineMs: number,
+  nowMs: number,
+  slackMs = RENDER_INTERVAL_MS,
+): number {
+  return Math.max(0, Math.floor((deadlineMs - nowMs - slackMs) / 1000) - 1);
+}
+
+/**
+ * Cache-Control of a price response. Fresh: `max-age` and `s-maxage` to the deadline, and `must-revalidate`
+ * so that no cache serves it past that without asking (RFC 9111 §4.2.4, §5.2.2.2: s-maxage alone binds only
+ * shared caches; must-revalidate forbids serving stale on error, stale-if-error included). Stale: `no-cache`,
+ * every use revalidated (its ETag names the status, so a 304 never turns it back into ok).
+ */
+function cacheControl(status: PriceStatus, lifetimeSeconds: number): string {
+  if (status === 'stale') return 'no-cache';
+  return `public, max-age=${lifetimeSeconds}, s-maxage=${lifetimeSeconds}, must-revalidate`;
+}
+
 interface Rendered {
   readonly snapshot: PriceSnapshot;
   readonly status: PriceStatus;
-  readonly renderedAtMs: number;
+  /** Rendered again from here on: RENDER_INTERVAL_MS, or sooner when the status changes. */
+  readonly renderUntilMs: number;
   readonly body: Buffer;
   readonly etag: string;
   /** Flat [name, value, ...] list for writeHead: no header object is built per request. */
@@ -52,26 +83,36 @@ export function createPriceHandler(deps: PriceHandlerDeps) {
   const view = deps.view ?? createSnapshotView(deps.freshness);
   const rendered = new Map<string, Rendered>();
   const served = new Map(deps.pairs.map((pair) => [pair, deps.countServed(pair)]));
-  const freshForSeconds = String(Math.floor(deps.freshness.freshnessMs / 1000));
+  const { freshnessMs, maxStalenessMs } = deps.freshness;
+
+  /**
+   * When a price's status next changes with time (statusAt: stale once older than CACHE_TTL, unavailable
+   * once older than MAX_STALENESS): a body prebuilt as "ok" must not be served after its deadline.
+   */
+  function nextStatusChangeMs(timestampMs: number, now: number): number {
+    if (now <= timestampMs + freshnessMs) return timestampMs + freshnessMs + 1;
+    if (now <= timestampMs + maxStalenessMs) return timestampMs + maxStalenessMs + 1;
+    return Infinity;
+  }
 
   function render(snapshot: PriceSnapshot, now: number): Rendered {
-    const { status, id, json, ageMs } = view.at(snapshot, now);
+    const { status, id, json } = view.at(snapshot, now);
     const body = Buffer.from(json);
     const etag = `W/"${id}"`;
+    const timestampMs = snapshot.price?.timestampMs ?? now;
+    // A source clock ahead of ours makes the price look younger than 0 ms: no cache keeps it past CACHE_TTL.
+    const freshUntilMs = Math.min(timestampMs, now) + freshnessMs;
     const common = [
       ...deps.common,
       'ETag',
       etag,
       'Cache-Control',
-      status === 'stale' ? 'no-cache' : `public, max-age=${freshForSeconds}`,
-      // Rounded up: a cache adding max-age to an Age rounded down would keep the price past CACHE_TTL.
-      'Age',
-      String(Math.ceil(ageMs / 1000)),
+      cacheControl(status, cacheLifetimeSeconds(freshUntilMs, now)),
     ];
     return {
       snapshot,
       status,
-      renderedAtMs: now,
+      renderUntilMs: Math.min(now + RENDER_INTERVAL_MS, nextStatusChangeMs(timestampMs, now)),
       body,
       etag,
       headers: [
@@ -95,7 +136,7 @@ export function createPriceHandler(deps: PriceHandlerDeps) {
     const now = clock();
     if (snapshot === undefined) return unavailable(res, req, pair, count, undefined);
     let view = rendered.get(pair);
-    if (view === undefined || view.snapshot !== snapshot || now - view.renderedAtMs >= RENDER_INTERVAL_MS) {
+    if (view === undefined || view.snapshot !== snapshot || now >= view.renderUntilMs) {
       view = render(snapshot, now);
       rendered.set(pair, view);
     }

@@ -46,7 +46,7 @@ export function securityHeaders(hsts?: { maxAgeSeconds: number }): readonly stri
 export const SECURITY_HEADERS: readonly string[] = captureHelmetHeaders(undefined);
 
 /** Response headers a browser may read besides the CORS-safelisted ones. */
-const EXPOSED = 'ETag, Age, Retry-After, RateLimit, RateLimit-Policy';
+const EXPOSED = 'ETag, Retry-After, RateLimit, RateLimit-Policy';
 
 export interface Cors {
   /** Headers every response carries while CORS is on (prebuilt, merged into the common header list). */

@@ -150,12 +150,13 @@ describe('GET /api/v1/prices/:pair: the 200 body', () => {
     expect(h.served).toEqual(['eth-usdt:ok']);
   });
 
-  test('When a fresh response is sent, then its headers are JSON, exact length, public max-age=5 and Age in whole seconds rounded up', async () => {
+  test('When a fresh response is sent, then its headers are JSON, exact length, cacheable to the freshness deadline and no Age', async () => {
     const res = await get();
     expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength(res.text)));
-    expect(res.headers.get('cache-control')).toBe('public, max-age=5');
-    expect(res.headers.get('age')).toBe('2');
+    // 1234 ms old, fresh for 5000: 3766 ms left, less the 100 ms render slack, whole seconds, less one.
+    expect(res.headers.get('cache-control')).toBe('public, max-age=2, s-maxage=2, must-revalidate');
+    expect(res.headers.get('age')).toBeNull();
     expect(res.headers.get('etag')).toMatch(/^W\/"[A-Za-z0-9_-]{20}-ok"$/);
   });
 
@@ -174,22 +175,26 @@ describe('GET /api/v1/prices/:pair: the 200 body', () => {
   });
 
   test.each([
-    [2999, '3'],
-    [3000, '3'],
-    [3001, '4'],
-    [0, '0'],
-  ])('When the price is %i ms old, then the Age header is %p', async (ageMs, age) => {
+    [0, 3],
+    [1899, 2],
+    [1901, 1],
+    [3899, 0],
+    [3901, 0],
+    [5000, 0],
+  ])('When the price is %i ms old, then caches may keep it %i s', async (ageMs, seconds) => {
     h.now = T + ageMs;
     const res = await get();
-    expect(res.headers.get('age')).toBe(age);
+    expect(res.headers.get('cache-control')).toBe(
+      `public, max-age=${seconds}, s-maxage=${seconds}, must-revalidate`,
+    );
     expect((JSON.parse(res.text) as { ageMs: number }).ageMs).toBe(ageMs);
   });
 
-  test('When the price timestamp is ahead of the clock, then ageMs and Age are 0', async () => {
+  test('When the price timestamp is ahead of the clock, then ageMs is 0 and caches keep it no longer than a new price', async () => {
     h.now = T - 700;
     const res = await get();
     expect((JSON.parse(res.text) as { ageMs: number }).ageMs).toBe(0);
-    expect(res.headers.get('age')).toBe('0');
+    expect(res.headers.get('cache-control')).toBe('public, max-age=3, s-maxage=3, must-revalidate');
   });
 });
 
@@ -206,17 +211,17 @@ describe('GET /api/v1/prices/:pair: age and status follow the clock', () => {
     expect((JSON.parse(rerendered.text) as { ageMs: number }).ageMs).toBe(1100);
   });
 
-  test('When the price grows older than freshnessMs, then status turns stale and Cache-Control no-cache', async () => {
+  test('When the price grows older than freshnessMs, then status turns stale and Cache-Control no-cache at once, not at the next render', async () => {
     h.now = T + 5000;
     const fresh = await get();
-    h.now = T + 5100; // the earliest re-render after the one at 5000 ms
+    h.now = T + 5001; // within 100 ms of the render at 5000 ms: its "ok" body must not be reused
     const stale = await get();
     expect(JSON.parse(fresh.text)).toMatchObject({ ageMs: 5000, status: 'ok', stale: false });
-    expect(fresh.headers.get('cache-control')).toBe('public, max-age=5');
-    expect(JSON.parse(stale.text)).toMatchObject({ ageMs: 5100, status: 'stale', stale: true });
+    expect(fresh.headers.get('cache-control')).toBe('public, max-age=0, s-maxage=0, must-revalidate');
+    expect(JSON.parse(stale.text)).toMatchObject({ ageMs: 5001, status: 'stale', stale: true });
     expect(stale.status).toBe(200);
     expect(stale.headers.get('cache-control')).toBe('no-cache');
-    expect(stale.headers.get('age')).toBe('6');
+    expect(stale.headers.get('age')).toBeNull();
     expect(stale.headers.get('etag')).toMatch(/-stale"$/);
     expect(h.served).toEqual(['eth-usdt:ok', 'eth-usdt:stale']);
   });
@@ -236,7 +241,7 @@ describe('GET /api/v1/prices/:pair: age and status follow the clock', () => {
     h.l1 = { ...SNAPSHOT, quorum: { used: 2, configured: 3, min: 2 } };
     const res = await get();
     expect(JSON.parse(res.text)).toMatchObject({ status: 'degraded', stale: false });
-    expect(res.headers.get('cache-control')).toBe('public, max-age=5');
+    expect(res.headers.get('cache-control')).toBe('public, max-age=2, s-maxage=2, must-revalidate');
     expect(res.headers.get('etag')).toMatch(/-degraded"$/);
   });
 });
@@ -293,8 +298,8 @@ describe('GET /api/v1/prices/:pair: ETag and conditional requests', () => {
       expect(res.status).toBe(304);
       expect(res.text).toBe('');
       expect(res.headers.get('etag')).toBe(etag);
-      expect(res.headers.get('cache-control')).toBe('public, max-age=5');
-      expect(res.headers.get('age')).toBe('2');
+      expect(res.headers.get('cache-control')).toBe('public, max-age=2, s-maxage=2, must-revalidate');
+      expect(res.headers.get('age')).toBeNull();
       expect(res.headers.get('content-type')).toBeNull();
       expect(h.codes).toEqual([200, 304]);
       expect(h.served).toEqual(['eth-usdt:ok', 'eth-usdt:not_modified']);
