@@ -17,7 +17,7 @@ DEPS_STAMP := node_modules/.install-stamp
 BUILD_STAMP := dist/.build-stamp
 # Not named SOURCES: that is one of the service's settings, and a make variable of the same name would
 # overwrite the user's SOURCES in the environment of every recipe.
-TS_FILES := $(shell find service/src mock-exchange/src scripts loadtest/src monitoring/slo monitoring/alerts -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json tsconfig.tools.json
+TS_FILES := $(shell find service/src service/test/chaos mock-exchange/src scripts loadtest/src monitoring/slo monitoring/alerts -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json tsconfig.tools.json
 
 .PHONY: help install build run dev test test-unit test-load test-load-full lint format clean node bench \
 	monitoring-up monitoring-down monitoring-test up down dev-up k8s-render test-chaos test-containers test-interop \
@@ -129,7 +129,7 @@ test-interop: $(BUILD_STAMP) $(INTEROP_TOOLS_STAMP) ## Prism and redocly over th
 	npx jest --ci service/test/interop/openapi-validators.test.ts
 
 test-chaos: $(BUILD_STAMP) ## the chaos suite: two replicas, Redis and the mock exchange under load, one fault at a time (about 5 min; needs redis-server, prometheus)
-	node dist/scripts/chaos/run.js
+	node dist/service/test/chaos/run.js
 
 OVERLAY ?= production
 

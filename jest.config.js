@@ -6,7 +6,6 @@ module.exports = {
     '<rootDir>/mock-exchange/test',
     '<rootDir>/monitoring/test',
     '<rootDir>/loadtest/test',
-    '<rootDir>/scripts/chaos',
     '<rootDir>/k8s/test',
   ].filter((dir) => require('node:fs').existsSync(dir.replace('<rootDir>', __dirname))),
   testMatch: ['**/*.test.ts'],

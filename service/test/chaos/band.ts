@@ -8,7 +8,7 @@
  * time), and its sources were fetched within about one refresh round after it, so a price is judged against
  * every pin in force from `before` ms before its timestamp to `after` ms after it.
  */
-import { EXCHANGES, expectedQuote } from '../../mock-exchange/src/mock-exchange';
+import { EXCHANGES, expectedQuote } from '../../../mock-exchange/src/mock-exchange';
 
 interface Pin {
   readonly from: number;

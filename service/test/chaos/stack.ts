@@ -8,8 +8,8 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { freePort } from '../lib/free-port';
-import { need, REPO_ROOT, startProcess, stopProcess, waitFor } from '../lib/local-stack';
+import { freePort } from '../../../scripts/lib/free-port';
+import { need, REPO_ROOT, startProcess, stopProcess, waitFor } from '../../../scripts/lib/local-stack';
 
 const compiled = __filename.endsWith('.js');
 export const SERVICE_MAIN = path.join(REPO_ROOT, 'dist/service/src/main.js');
@@ -17,7 +17,7 @@ export const MOCK_MAIN = path.join(REPO_ROOT, 'dist/mock-exchange/src/main.js');
 /** The clock-skew preload, always a compiled one: the service runs from dist. */
 export const CLOCK_SKEW_PRELOAD = compiled
   ? path.join(__dirname, 'clock-skew.js')
-  : path.join(REPO_ROOT, 'dist/scripts/chaos/clock-skew.js');
+  : path.join(REPO_ROOT, 'dist/service/test/chaos/clock-skew.js');
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

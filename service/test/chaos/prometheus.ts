@@ -11,9 +11,9 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from '../lib/free-port';
-import { startProcess, stopProcess, waitFor } from '../lib/local-stack';
-import { REPO_ROOT } from '../lib/local-stack';
+import { freePort } from '../../../scripts/lib/free-port';
+import { startProcess, stopProcess, waitFor } from '../../../scripts/lib/local-stack';
+import { REPO_ROOT } from '../../../scripts/lib/local-stack';
 
 export interface ChaosPrometheus {
   readonly url: string;

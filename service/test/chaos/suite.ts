@@ -13,8 +13,8 @@ import {
   EXCHANGES,
   mockExchangeClient,
   type MockExchangeClient,
-} from '../../mock-exchange/src/mock-exchange';
-import { startMockExchangeProcess, stopAll } from '../lib/local-stack';
+} from '../../../mock-exchange/src/mock-exchange';
+import { startMockExchangeProcess, stopAll } from '../../../scripts/lib/local-stack';
 import { PriceTimeline } from './band';
 import { FAULTS, MAJORITY_SPIKE, UNABSORBABLE, type Fault, type FaultContext } from './faults';
 import { LoadGenerator, Window } from './load';
@@ -71,7 +71,7 @@ export const FULL: Profile = {
   prometheus: true,
 };
 
-/** The subset run by `make test` (scripts/chaos/chaos.test.ts): about 30 s. */
+/** The subset run by `make test` (service/test/chaos/chaos.test.ts): about 30 s. */
 export const SHORT: Profile = {
   name: 'short',
   connections: 100,

@@ -2,7 +2,7 @@
  * `make test-chaos`: the full chaos suite (about 5 minutes). Prints one row per fault and exits 1 when any
  * target is missed, 2 when the stack cannot start.
  *
- *   node dist/scripts/chaos/run.js [--short] [--only redis-kill,garbage]
+ *   node dist/service/test/chaos/run.js [--short] [--only redis-kill,garbage]
  *     [--demo unabsorbable|majority-spike|wrong-band|alert|impossible-age]
  *
  * --demo makes a target fail on purpose, to show that the suite notices: `unabsorbable` holds a fault the

@@ -6,7 +6,7 @@
  * - `outage`: 200s flagged stale up to MAX_STALENESS, then 503 with Retry-After, never another status, no
  *   wrong price, and recovery without a restart.
  */
-import type { ExchangeName, MockExchangeClient } from '../../mock-exchange/src/mock-exchange';
+import type { ExchangeName, MockExchangeClient } from '../../../mock-exchange/src/mock-exchange';
 import type { ChaosRedis, Replica } from './stack';
 import { sleep } from './stack';
 

@@ -1,5 +1,5 @@
 /**
- * Preloaded into a replica (`node --require dist/scripts/chaos/clock-skew.js`; cluster workers inherit the
+ * Preloaded into a replica (`node --require dist/service/test/chaos/clock-skew.js`; cluster workers inherit the
  * flag) to skew its wall clock the way a host with a wrong clock would: Date.now() returns the real time
  * plus the offset in milliseconds read from the file named by CHAOS_CLOCK_SKEW_FILE, re-read every 100 ms.
  * The service derives its lease epochs from Date.now() (application/price-refresher.ts), so this offsets

@@ -2,7 +2,7 @@
  * The short form of the chaos suite, in `make test`: the real clustered service (two replicas sharing a
  * real Redis, from dist/), the mock exchange and steady load, with a representative subset of the faults
  * (Redis killed, a worker SIGKILLed, garbage sources, every source failing) on shortened timings. The full
- * form is `make test-chaos` (scripts/chaos/run.ts).
+ * form is `make test-chaos` (service/test/chaos/run.ts).
  *
  * The first tests show that each target can fail: evaluate() is given rows that break it.
  */
