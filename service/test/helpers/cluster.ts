@@ -41,6 +41,9 @@ export async function spawnCluster(
       ...process.env,
       ...TEST_ENV,
       WORKERS: '2',
+      // The mock exchange answers from the jest worker, which is busy itself: the test settings' 300 ms would
+      // let a loaded box fail sources in tests that are about the cluster, not about upstream timeouts.
+      UPSTREAM_TIMEOUT_MS: '2000',
       ...env,
       PORT: String(port),
       METRICS_PORT: String(metricsPort),
