@@ -53,9 +53,19 @@ test('When the Sentinel master is killed mid-test, then prices keep being served
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   })();
+  /** Until `count` more requests of the load have been answered (whatever their status). */
+  const moreRequests = async (count: number) => {
+    const from = statuses.length;
+    await eventually(
+      async () => statuses.length,
+      (n) => n >= from + count,
+      { what: `${count} more requests of the load`, timeoutMs: 15_000, intervalMs: 20 },
+    );
+  };
 
   try {
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The load is under way before the kill (it was 500 ms of it).
+    await moreRequests(20);
     const killedAt = Date.now();
     await sentinel.killMaster();
     // The refresher notices: its leases are 'unavailable' (it fetches for itself meanwhile).
@@ -90,7 +100,8 @@ test('When the Sentinel master is killed mid-test, then prices keep being served
     } finally {
       promoted.disconnect();
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // And it goes on after the failover.
+    await moreRequests(20);
     loading = false;
     await load;
 
