@@ -207,7 +207,7 @@ beforeAll(async () => {
   verdicts = (
     await Promise.all(loadDashboards().map((d) => evaluateDashboard(prometheus, d, range, SCRAPE_SECONDS)))
   ).flat();
-}, 90_000);
+}, 240_000);
 
 /** Waits for a scrape of the service that started after `afterMs`; returns when it started (epoch ms). */
 async function scrapedAfter(afterMs: number): Promise<number> {

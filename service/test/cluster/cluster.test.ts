@@ -40,7 +40,7 @@ beforeAll(async () => {
     SHUTDOWN_TIMEOUT_MS: '3500',
     DRAIN_DELAY_MS: '2000',
   });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   cluster?.kill();
@@ -127,7 +127,7 @@ test('When the configuration is bad, then the process exits non-zero listing eve
       CACHE_TTL: '0',
     },
     encoding: 'utf8',
-    timeout: 10_000,
+    timeout: 60_000,
   });
   expect(child.status).toBe(78);
   for (const variable of ['PORT', 'WORKERS', 'LOG_LEVEL', 'CACHE_TTL'])

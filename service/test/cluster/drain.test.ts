@@ -190,7 +190,7 @@ function expectCleanDrain(run: Run, options: { reconnectsRaceTheListener: boolea
 
 test('When the primary gets SIGTERM under keep-alive load, then no established connection loses a request and every client is told Connection: close', async () => {
   expectCleanDrain(await loadThroughShutdown({}), { reconnectsRaceTheListener: true });
-}, 90_000);
+}, 150_000);
 
 test('When the primary gets SIGTERM with a drain delay under keep-alive load, then it keeps serving, drops nothing and exits 0', async () => {
   // Clients stop reconnecting half-way through the delay: the load balancer has taken the replica out.
@@ -198,4 +198,4 @@ test('When the primary gets SIGTERM with a drain delay under keep-alive load, th
   expectCleanDrain(run, { reconnectsRaceTheListener: false });
   // Served through the delay: every client went on being answered on new connections.
   expect(run.okAfterSigterm).toBeGreaterThan(CLIENTS * 2);
-}, 90_000);
+}, 150_000);

@@ -30,9 +30,9 @@ beforeAll(async () => {
   await eventually(
     async () => cluster.logLines('worker listening').length,
     (n) => n === 2,
-    { what: 'both workers listening', timeoutMs: 30_000 },
+    { what: 'both workers listening', timeoutMs: 60_000 },
   );
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   for (const c of clients) c.close();

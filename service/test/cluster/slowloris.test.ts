@@ -36,7 +36,7 @@ beforeAll(async () => {
     MAX_CONNECTIONS_PER_WORKER: String(CAP),
     LOG_LEVEL: 'warn',
   });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   for (const socket of open) socket.destroy();

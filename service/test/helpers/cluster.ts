@@ -41,9 +41,12 @@ export async function spawnCluster(
       ...process.env,
       ...TEST_ENV,
       WORKERS: '2',
-      // The mock exchange answers from the jest worker, which is busy itself: the test settings' 300 ms would
-      // let a loaded box fail sources in tests that are about the cluster, not about upstream timeouts.
-      UPSTREAM_TIMEOUT_MS: '2000',
+      // The mock exchange answers from the jest worker, busy itself: the test settings' 1 s freshness would let
+      // a loaded box turn quotes stale and the price unavailable, in tests that are about the cluster.
+      UPSTREAM_TIMEOUT_MS: '3000',
+      MAX_SOURCE_AGE_MS: '10000',
+      CACHE_TTL: '10',
+      MAX_STALENESS: '30',
       ...env,
       PORT: String(port),
       METRICS_PORT: String(metricsPort),
@@ -77,7 +80,7 @@ export async function spawnCluster(
         return readiness(port);
       },
       (status) => status === 200,
-      { what: 'cluster ready', timeoutMs: options.readyTimeoutMs ?? 30_000 },
+      { what: 'cluster ready', timeoutMs: options.readyTimeoutMs ?? 60_000 },
     );
   } catch (error) {
     cluster.kill();
