@@ -49,15 +49,17 @@ export function serviceContract(): ServiceContract {
   const envSchema = shapes.find((keys) => keys.includes('PORT') && keys.includes('SHUTDOWN_TIMEOUT_MS'));
   if (!envSchema || !loadConfig) throw new Error('could not find the env schema in service/src/config.ts');
 
-  const app = readFileSync(repoPath('service', 'src', 'presentation', 'app.ts'), 'utf8');
-  const routes = new Set([...app.matchAll(/\bapp\.get\('([^']+)'/g)].map((m) => m[1] as string));
+  // The route table (presentation/routes.ts) names every route; the index (index-routes.ts) links the probes.
+  const table = readFileSync(repoPath('service', 'src', 'presentation', 'routes.ts'), 'utf8');
+  const routes = new Set([...table.matchAll(/\broute\('([^']+)'/g)].map((m) => m[1] as string));
+  const index = readFileSync(repoPath('service', 'src', 'presentation', 'index-routes.ts'), 'utf8');
   const link = (name: string) => {
-    const m = new RegExp(`\\b${name}: '([^']+)'`).exec(app);
-    if (!m) throw new Error(`no ${name} link in app.ts`);
+    const m = new RegExp(`\\b${name}: '([^']+)'`).exec(index);
+    if (!m) throw new Error(`no ${name} link in index-routes.ts`);
     return m[1] as string;
   };
   const primary = readFileSync(repoPath('service', 'src', 'cluster', 'primary.ts'), 'utf8');
-  const margin = /config\.shutdownTimeoutMs \+ (\d+)\)/.exec(primary);
+  const margin = /config\.shutdownTimeoutMs \+ (\d+)[),]/.exec(primary);
   if (!margin) throw new Error('no shutdown deadline in service/src/cluster/primary.ts');
 
   const direct = sourceFiles(repoPath('service', 'src')).flatMap((file) =>
