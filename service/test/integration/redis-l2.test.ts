@@ -34,7 +34,7 @@ test('When Redis is killed mid-test, then prices are still served with 200; when
   // Requests one after another (20 ms apart) until more than 20 were answered, the service has seen Redis
   // go, and three refresh rounds have run without it (this was 2 s of requests).
   let down: string | undefined;
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 60_000; // a deadline: a loaded box took 15 s for 17 requests
   for (;;) {
     statuses.push((await price(service)).status);
     const text = await service.metricsText();
@@ -75,4 +75,4 @@ test('When Redis is killed mid-test, then prices are still served with 200; when
     client.disconnect();
   }
   expect((await price(service)).status).toBe(200);
-}, 30_000);
+}, 120_000);
