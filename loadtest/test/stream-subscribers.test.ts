@@ -3,11 +3,17 @@ import type { AddressInfo } from 'node:net';
 import { openStreamSubscribers, streamChecks } from '../src/stream-subscribers';
 
 /** A stand-in stream: what each subscriber is sent is up to the test. */
-async function server(handler: http.RequestListener): Promise<{ url: string; close(): Promise<void> }> {
+async function server(
+  handler: http.RequestListener,
+): Promise<{ url: string; closedConnections(): number; close(): Promise<void> }> {
   const s = http.createServer(handler);
+  // A connection the client closed: it has read its response to the end (the runner's agent keeps none).
+  let closed = 0;
+  s.on('connection', (socket) => socket.on('close', () => closed++));
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(s.address() as AddressInfo).port}/stream`,
+    closedConnections: () => closed,
     close: () =>
       new Promise<void>((resolve) => {
         s.close(() => resolve());
@@ -16,7 +22,7 @@ async function server(handler: http.RequestListener): Promise<{ url: string; clo
   };
 }
 const until = async (check: () => boolean) => {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
 };
 
 describe('the stream subscribers the runner holds open', () => {
@@ -32,8 +38,8 @@ describe('the stream subscribers the runner holds open', () => {
       if (served === 2) setTimeout(() => res.end(), 20);
     });
     const subs = openStreamSubscribers(s.url, 2);
-    await until(() => served === 2);
-    await new Promise((r) => setTimeout(r, 100));
+    // The cut-off one is closed once the runner has read it to its end; the other's events were sent before.
+    await until(() => served === 2 && s.closedConnections() === 1);
     const figures = subs.close();
     await s.close();
     expect(figures).toMatchObject({
@@ -56,7 +62,8 @@ describe('the stream subscribers the runner holds open', () => {
       res.writeHead(429, { 'content-type': 'application/problem+json' }).end('{}');
     });
     const subs = openStreamSubscribers(s.url, 3);
-    await new Promise((r) => setTimeout(r, 150));
+    // Each refusal closed by the runner: it has seen the answer.
+    await until(() => s.closedConnections() === 3);
     const figures = subs.close();
     await s.close();
     expect(figures.connected).toBe(0);

@@ -1,7 +1,7 @@
 import { EXCHANGES, startMockExchange, type MockExchange } from '../src/mock-exchange';
 import { mockExchangeClient } from '../src/mock-exchange-client';
 import { bookOf, ETH_TICKER_PATHS, get, getJson, http, sendJson } from './helpers/http';
-import { useMockExchange } from './helpers/lifecycle';
+import { until, useMockExchange } from './helpers/lifecycle';
 
 let mock: MockExchange;
 
@@ -86,7 +86,13 @@ describe('price', () => {
     const other = await startMockExchange({ tickMs: 1 });
     try {
       await other.client.setPrice('BTC/USDT', '95000.00', false);
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      // Ticks have passed for the pinned pair too once the walking one has moved.
+      const walking = await other.client.price('ETH/USDT');
+      await until(
+        () => other.client.price('ETH/USDT'),
+        (mid) => mid !== walking,
+        'ETH/USDT walking on',
+      );
 
       expect(await other.client.price('BTC/USDT')).toBe('95000.00');
       const { body } = await getJson(other.baseUrlFor('okx') + '/api/v5/market/ticker?instId=BTC-USDT');
@@ -103,10 +109,11 @@ describe('price', () => {
       await other.client.setWalk(true, 'ETH/USDT');
 
       const seen = new Set<string>();
-      for (let i = 0; i < 20; i += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        seen.add(await other.client.price('ETH/USDT'));
-      }
+      await until(
+        async () => seen.add(await other.client.price('ETH/USDT')).size,
+        (size) => size > 1,
+        'the mid moving',
+      );
 
       expect(seen.size).toBeGreaterThan(1);
       // At most 20 steps of 1 bp between two reads, and far less in practice.

@@ -9,7 +9,7 @@ import {
   http,
   UNKNOWN_TICKER_PATHS,
 } from './helpers/http';
-import { useMockExchange } from './helpers/lifecycle';
+import { until, useMockExchange } from './helpers/lifecycle';
 
 const PRICE_DECIMALS = { binance: 8, okx: 2, coinbase: 2, kraken: 5, kucoin: 2, bybit: 2 } as const;
 
@@ -335,7 +335,12 @@ describe('server lifecycle', () => {
     const other = await startMockExchange();
     await other.client.setFault('okx', { type: 'latency', ms: 60_000 });
     const outcome = expect(get(other.baseUrlFor('okx') + ETH_TICKER_PATHS.okx)).rejects.toThrow();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Counted on arrival, before the latency: from then on the request is waiting.
+    await until(
+      () => other.client.counters(),
+      (counters) => counters.okx === 1,
+      'the request at okx',
+    );
 
     const started = Date.now();
     await other.close();

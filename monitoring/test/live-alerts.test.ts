@@ -203,7 +203,7 @@ beforeAll(async () => {
     // Resolved and refreshed alerts reach Alertmanager within a second, not the default minute.
     flags: ['--rules.alert.resend-delay=1s'],
   });
-}, 40_000);
+}, 180_000);
 
 afterAll(async () => {
   await stopAsking();

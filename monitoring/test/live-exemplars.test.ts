@@ -38,7 +38,7 @@ beforeAll(async () => {
   mock = await startMockExchange();
   service = await startLiveService({ MOCK_EXCHANGE_URL: mock.url, TRACE_REQUESTS_PER_SECOND: '100000' });
   prometheus = await startPrometheus(`127.0.0.1:${service.metricsPort}`, { features: ['exemplar-storage'] });
-}, 40_000);
+}, 180_000);
 
 afterAll(async () => {
   await Promise.all([prometheus?.stop(), service?.stop()]);

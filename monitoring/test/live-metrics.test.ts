@@ -21,6 +21,7 @@ import {
   KNOWN_METRICS,
   PRICE_ROUTE,
   PROMETHEUS_SYNTHETIC_METRICS,
+  SERVICE_JOB,
 } from './known-metrics';
 import { evaluateDashboard, type Range, type TargetVerdict } from './dead-panels';
 import { loadExclusions } from './lint';
@@ -201,12 +202,26 @@ beforeAll(async () => {
   live = parseExposition(scrape);
 
   // Two more scrapes of the final state, then every panel over the whole scenario.
-  await new Promise((done) => setTimeout(done, 2000));
+  await scrapedAfter(await scrapedAfter(Date.now()));
   range = { start: Math.floor(promStart), end: Math.ceil(Date.now() / 1000), stepSeconds: 1 };
   verdicts = (
     await Promise.all(loadDashboards().map((d) => evaluateDashboard(prometheus, d, range, SCRAPE_SECONDS)))
   ).flat();
-}, 90_000);
+}, 240_000);
+
+/** Waits for a scrape of the service that started after `afterMs`; returns when it started (epoch ms). */
+async function scrapedAfter(afterMs: number): Promise<number> {
+  type Target = { labels: Record<string, string>; lastScrape: string };
+  const target = await eventually(
+    async () =>
+      (await prometheus.api<{ activeTargets: Target[] }>('/api/v1/targets')).activeTargets.find(
+        (t) => t.labels.job === SERVICE_JOB,
+      ),
+    (t) => t !== undefined && Date.parse(t.lastScrape) > afterMs,
+    { timeoutMs: 15_000, intervalMs: 200, what: 'a scrape of the service' },
+  );
+  return Date.parse((target as Target).lastScrape);
+}
 
 afterAll(async () => {
   await prometheus?.stop();

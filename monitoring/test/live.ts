@@ -161,7 +161,8 @@ export async function startLiveService(env: Record<string, string>): Promise<Liv
         return (await request('/health/readiness').catch(() => ({ status: 0 }))).status;
       },
       (status) => status === 200,
-      { timeoutMs: 20_000, intervalMs: 100, what: 'service readiness' },
+      // Deadlines, not waits: a loaded shared box has taken over 20 s to start the service.
+      { timeoutMs: 60_000, intervalMs: 100, what: 'service readiness' },
     );
   } catch (error) {
     await child.stop(1000);
@@ -339,13 +340,13 @@ export async function startPrometheus(
         return (await fetch(`${url}/-/ready`).catch(() => undefined))?.status ?? 0;
       },
       (status) => status === 200,
-      { timeoutMs: 15_000, intervalMs: 100, what: 'prometheus /-/ready' },
+      { timeoutMs: 60_000, intervalMs: 100, what: 'prometheus /-/ready' },
     );
     // Ready means nothing to the tests until the service is being scraped.
     await eventually(
       async () => (await api<{ activeTargets: PrometheusTarget[] }>('/api/v1/targets')).activeTargets,
       (targets) => targets.some((t) => t.labels.job === SERVICE_JOB && t.health === 'up'),
-      { timeoutMs: 15_000, intervalMs: 250, what: 'the price-service target up' },
+      { timeoutMs: 60_000, intervalMs: 250, what: 'the price-service target up' },
     );
   } catch (error) {
     await prometheus.stop(1000);
@@ -416,7 +417,7 @@ export async function startAlertmanager(config: unknown): Promise<LiveAlertmanag
         return (await fetch(`${url}/-/ready`).catch(() => undefined))?.status ?? 0;
       },
       (status) => status === 200,
-      { timeoutMs: 15_000, intervalMs: 100, what: 'alertmanager /-/ready' },
+      { timeoutMs: 60_000, intervalMs: 100, what: 'alertmanager /-/ready' },
     );
   } catch (error) {
     await alertmanager.stop(1000);

@@ -14,3 +14,20 @@ export function useMockExchange(use: (mock: MockExchange) => void): void {
     await mock?.client.reset();
   });
 }
+
+/** Reads until the predicate holds (every `intervalMs`), or fails after `timeoutMs` with the last value. */
+export async function until<T>(
+  read: () => Promise<T>,
+  predicate: (value: T) => boolean,
+  what: string,
+  { timeoutMs = 10_000, intervalMs = 5 } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (predicate(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

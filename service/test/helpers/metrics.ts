@@ -16,13 +16,16 @@ export function sample(text: string, name: string, labels: Record<string, string
   return total;
 }
 
-/** Polls until the predicate holds, or fails with the last value seen. */
+/**
+ * Polls until the predicate holds, or fails with the last value seen. The default deadline is generous: it
+ * only decides how long a real failure takes to show, and a loaded 2-core box is slow to get anywhere.
+ */
 export async function eventually<T>(
   read: () => Promise<T>,
   predicate: (value: T) => boolean,
   options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
 ): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   let last: T;
   for (;;) {
     last = await read();

@@ -13,7 +13,8 @@ export const TEST_ENV: Readonly<Record<string, string>> = {
   CACHE_TTL: '1',
   MAX_STALENESS: '3',
   MAX_SOURCE_AGE_MS: '1000',
-  UPSTREAM_TIMEOUT_MS: '300',
+  // Not shorter: the mock exchange answers from the same busy jest worker, and no test waits on this timeout.
+  UPSTREAM_TIMEOUT_MS: '2000',
   UPSTREAM_RETRIES: '1',
   UPSTREAM_RETRY_BASE_DELAY_MS: '10',
   BREAKER_VOLUME_THRESHOLD: '3',

@@ -24,7 +24,7 @@ export interface SseClient {
 export function openStream(
   url: string,
   headers: Record<string, string> = {},
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<SseClient> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { agent: false, headers }, (res) => {

@@ -20,15 +20,23 @@ afterEach(async () => {
   if (server?.server.listening) await new Promise((resolve) => server?.server.close(resolve));
   server = undefined;
   draining = false;
+  arrivals.clear();
 });
 
 const BIG_BYTES = 32 * 1024 * 1024;
+
+/** Resolves when the listener gets a request for `path`: from then on it is in flight on the server. */
+const arrivals = new Map<string, () => void>();
+function arrival(path: string): Promise<void> {
+  return new Promise((resolve) => arrivals.set(path, resolve));
+}
 
 /**
  * Like the real dispatcher: `Connection: close` once draining. /slow answers after ?ms= milliseconds,
  * /slow-headers sends its headers at once and its body after ?ms=, /big is a 32 MB body.
  */
 const listener: http.RequestListener = (req, res) => {
+  arrivals.get(req.url ?? '')?.();
   if (draining) res.shouldKeepAlive = false;
   if (req.url === '/big') {
     res.end(Buffer.alloc(BIG_BYTES, 'x'));
@@ -85,7 +93,8 @@ test('When draining starts, then new connections are refused but an idle keep-al
   const started = Date.now();
   const drained = drain({ timeoutMs: 4000, idleGraceMs: 2000 });
   await expect(get(port, '/')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
-  // The client was idle when draining began and has not been told anything yet.
+  // The client was idle when draining began and has not been told anything yet; it stays idle a while on
+  // purpose (well inside the 2 s grace), as a keep-alive client between two requests does.
   await sleep(200);
   expect(await get(port, '/', agent)).toMatchObject({ status: 200, connection: 'close', reused: true });
   // That was its last connection: drained without waiting out the grace.
@@ -106,8 +115,9 @@ test('When an idle keep-alive connection sends nothing during the grace, then it
 
 test('When a request is in flight past the grace, then it still finishes as it began (keep-alive) and its connection closes a grace later', async () => {
   const { port, drain } = await start();
+  const arrived = arrival('/slow?ms=600');
   const response = get(port, '/slow?ms=600', keepAliveClient());
-  await sleep(50);
+  await arrived;
   draining = true;
   const started = Date.now();
   expect(await drain({ timeoutMs: 3000, idleGraceMs: 100 })).toBe('drained');
@@ -118,8 +128,9 @@ test('When a request is in flight past the grace, then it still finishes as it b
 
 test('When a request outlasts the deadline, then its connection is destroyed and the drain ends at the deadline', async () => {
   const { port, drain } = await start();
+  const arrived = arrival('/slow?ms=5000');
   const response = get(port, '/slow?ms=5000', keepAliveClient());
-  await sleep(50);
+  await arrived;
   draining = true;
   const started = Date.now();
   expect(await drain({ timeoutMs: 400, idleGraceMs: 100 })).toBe('deadline');
@@ -151,10 +162,13 @@ test('When a finished response is still being sent to a slow reader across the g
   await client.connected;
   // The client asks, then reads nothing for 400 ms: the kernel buffers fill and the rest waits in Node.
   client.socket.pause();
+  const arrived = arrival('/big');
   client.socket.write('GET /big HTTP/1.1\r\nHost: test\r\n\r\n');
-  await sleep(50);
+  await arrived;
   draining = true;
-  const drained = drain({ timeoutMs: 5000, idleGraceMs: 100 });
+  // The deadline only has to outlast 32 MB to a slow reader on a busy box: 5 s has not always.
+  const drained = drain({ timeoutMs: 30_000, idleGraceMs: 100 });
+  // The scenario itself: the client goes on reading nothing for longer than the 100 ms grace.
   await sleep(350);
   client.socket.resume();
   const outcome = await drained;
@@ -173,10 +187,11 @@ test('When two requests are pipelined across the start of draining, then both ar
   const { port, drain } = await start();
   const client = rawConnection(port);
   await client.connected;
+  const arrived = arrival('/slow?ms=300');
   client.socket.write(
     'GET /slow?ms=300 HTTP/1.1\r\nHost: test\r\n\r\nGET /fast HTTP/1.1\r\nHost: test\r\n\r\n',
   );
-  await sleep(50);
+  await arrived;
   draining = true;
   const outcome = await drain({ timeoutMs: 4000, idleGraceMs: 300 });
   await client.closed;
@@ -192,12 +207,13 @@ test('When a keep-alive response under way finishes after the grace, then its co
   const { port, drain } = await start();
   const agent = keepAliveClient();
   // Headers (keep-alive) are sent before draining; the body ends well after the grace.
+  const arrived = arrival('/slow-headers?ms=900');
   const first = get(port, '/slow-headers?ms=900', agent);
-  await sleep(50);
+  await arrived;
   draining = true;
   const drained = drain({ timeoutMs: 5000, idleGraceMs: 400 });
   expect(await first).toMatchObject({ status: 200, connection: 'keep-alive' });
-  // Past the grace's end, but within a grace of the connection going idle.
+  // Past the grace's end, but within a grace of the connection going idle: the client idles on purpose.
   await sleep(150);
   const second = await get(port, '/', agent).catch((error: Error & { code?: string }) => ({
     error: error.code ?? error.message,

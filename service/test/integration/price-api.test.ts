@@ -22,6 +22,13 @@ const priceBody = async () =>
   (await get(PRICE_PATH)).json() as Promise<Record<string, unknown> & { sources: Record<string, unknown>[] }>;
 const sourceState = async (exchange: string) =>
   (await priceBody()).sources.find((s) => s.exchange === exchange);
+/** Waits until `count` more fetches of `source` ended with `outcome` (upstream_requests_total). */
+async function moreFetches(source: string, outcome: string, count: number): Promise<void> {
+  const fetches = async () =>
+    sample(await service.metricsText(), 'upstream_requests_total', { source, outcome }) ?? 0;
+  const before = await fetches();
+  await eventually(fetches, (n) => n >= before + count, { what: `${count} more ${outcome} for ${source}` });
+}
 
 beforeAll(async () => {
   mock = await startMockExchange();
@@ -152,8 +159,9 @@ describe('GET /api/v1/prices/eth-usdt', () => {
       },
     );
     const whileOpen = (await control.counters()).coinbase;
-    // BREAKER_RESET_MS is 1500 in tests: a second later the breaker is still open.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Two more rounds asked for coinbase and were refused by the breaker (BREAKER_RESET_MS is 1500 in tests,
+    // the rounds come every 200 ms: it is still open), and none of them reached the exchange.
+    await moreFetches('coinbase', 'circuit_open', 2);
     expect((await control.counters()).coinbase).toBe(whileOpen);
     expect((await sourceState('coinbase'))?.state).toBe('circuit_open');
     await control.clearFault('coinbase');
@@ -177,7 +185,8 @@ describe('GET /api/v1/prices/eth-usdt', () => {
     });
     expect(limited?.error).toBe('UPSTREAM_RATE_LIMITED');
     const atLimit = (await control.counters()).kucoin;
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // Two more rounds asked for kucoin within the 2 s and were held back: nothing reached the exchange.
+    await moreFetches('kucoin', 'cooling_down', 2);
     expect((await control.counters()).kucoin).toBe(atLimit);
     await eventually(sourceState.bind(null, 'kucoin'), (s) => s?.state === 'used', {
       what: 'kucoin used again',

@@ -92,32 +92,34 @@ test('When a client resumes with the current Last-Event-ID, then nothing is re-s
   const resumed = await stream({ 'Last-Event-ID': current.id as string });
   const behind = await stream({ 'Last-Event-ID': 'an-older-id-ok' });
   expect((await behind.next(() => true, 2000)).id).toBe(current.id);
-  await new Promise((r) => setTimeout(r, 300));
   expect(resumed.events).toEqual([]);
-  expect(resumed.retry).toEqual([2000]);
-  // The next snapshot reaches the resumed stream like any other, once.
+  // The next snapshot reaches the resumed stream like any other, once. Events on one stream arrive in the
+  // order they were sent, so it being the first event there also proves nothing was re-sent before it.
   http.accept(snapshot('3501'));
   const next = await resumed.next((e) => e.event === 'price', 2000);
+  expect(resumed.retry).toEqual([2000]);
   expect(priceOf(next)).toBe('3501');
   await behind.next((e) => priceOf(e) === '3501', 2000);
   expect(resumed.events.map((e) => e.id)).toEqual([next.id]);
   expect(behind.events.map((e) => e.id)).toEqual([current.id, next.id]);
-  // An older snapshot arriving late (IPC and L2 race) is not news.
+  // An older snapshot arriving late (IPC and L2 race) is not news: the newer one sent after it is the next
+  // event the stream gets.
   const late = { ...snapshot('3400'), updatedAtMs: 1 };
   http.accept(late);
-  await new Promise((r) => setTimeout(r, 200));
-  expect(resumed.events.map((e) => e.id)).toEqual([next.id]);
+  http.accept(snapshot('3502'));
+  const after = await resumed.next((e) => priceOf(e) === '3502', 2000);
+  expect(resumed.events.map((e) => e.id)).toEqual([next.id, after.id]);
 });
 
 test('When 1000 subscribers listen, then every snapshot reaches each of them exactly once, in order', async () => {
   const clients = await Promise.all(Array.from({ length: 1000 }, () => stream()));
   await Promise.all(clients.map((c) => c.next((e) => e.event === 'price', 10_000)));
   const published = ['3510', '3511', '3512'];
+  // Each published once every subscriber has the one before.
   for (const p of published) {
     http.accept(snapshot(p));
-    await new Promise((r) => setTimeout(r, 50));
+    await Promise.all(clients.map((c) => c.next((e) => priceOf(e) === p, 10_000)));
   }
-  await Promise.all(clients.map((c) => c.next((e) => priceOf(e) === '3512', 10_000)));
   for (const c of clients) {
     expect(c.events.slice(1).map(priceOf)).toEqual(published);
   }

@@ -5,6 +5,7 @@ import { startHttpServer, type HttpServer } from '../../src/infrastructure/http/
 import { createMemoryCache } from '../../src/infrastructure/cache/memory-cache';
 import { createPriceStream, type PriceStream } from '../../src/presentation/price-stream';
 import { createSnapshotView } from '../../src/presentation/snapshot-view';
+import { eventually } from '../helpers/metrics';
 import { openStream } from '../helpers/sse';
 
 // The stream module on a real socket with its clock in the test's hands: lifetimes and the heartbeat are
@@ -78,14 +79,26 @@ test('When a stream reaches STREAM_MAX_LIFETIME_MS, then the server ends it (rea
   now += 30_000;
   const young = await openStream(url);
   await young.next((e) => e.event === 'price', 2000);
-  await new Promise((r) => setTimeout(r, 600));
-  // 30 s on the clock: heartbeats are due (5 s interval), nobody's lifetime is over.
+  // 30 s on the clock: heartbeats are due (5 s interval), nobody's lifetime is over. The sweep that sends
+  // the heartbeat has looked at the lifetimes first: once both have its heartbeat, it has run.
+  await eventually(
+    async () => Math.min(old.comments.length, young.comments.length),
+    (n) => n >= 1,
+    { what: 'the heartbeat of the sweep at +30 s' },
+  );
   expect(old.comments.length).toBeGreaterThanOrEqual(1);
   expect(dropped).toEqual([]);
   now += 30_001;
   await old.ended;
   expect(dropped).toEqual(['lifetime']);
-  await new Promise((r) => setTimeout(r, 600));
+  // One more sweep, 5 s later on the clock (a heartbeat again): the young stream is still there.
+  const heartbeats = young.comments.length;
+  now += 5_000;
+  await eventually(
+    async () => young.comments.length,
+    (n) => n > heartbeats,
+    { what: 'the heartbeat of the sweep at +65 s' },
+  );
   expect(stream.subscribers()).toBe(1);
   now += 30_000;
   await young.ended;

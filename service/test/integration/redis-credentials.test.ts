@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { createRedisCache } from '../../src/infrastructure/cache/redis-cache';
 import type { RedisTopology } from '../../src/infrastructure/redis/redis-client';
 import { createLogger } from '../../src/observability/logger';
@@ -28,6 +29,22 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([cluster?.stop(), sentinel?.stop()]);
 });
+
+/** Commands the Cluster's nodes refused for authentication, over all nodes (Redis 7 INFO errorstats). */
+async function refusals(): Promise<number> {
+  let total = 0;
+  for (const port of cluster.ports) {
+    const admin = new Redis({ port, host: '127.0.0.1', password: PASSWORD, lazyConnect: true });
+    try {
+      await admin.connect();
+      const stats = await admin.info('errorstats');
+      for (const m of stats.matchAll(/^errorstat_(?:WRONGPASS|NOAUTH):count=(\d+)/gm)) total += Number(m[1]);
+    } finally {
+      admin.disconnect();
+    }
+  }
+  return total;
+}
 
 function cacheWith(password: string | undefined) {
   return cacheOn({
@@ -72,9 +89,11 @@ test('When REDIS_PASSWORD is the Cluster password, then snapshots are written an
 
 test('When the password is wrong or missing, then the cache stays down and answers nothing, without throwing', async () => {
   for (const password of ['wrong', undefined]) {
+    const refusedBefore = await refusals();
     const cache = cacheWith(password);
     try {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // The nodes have refused the client (WRONGPASS, or NOAUTH without a password): it tried, and is down.
+      await eventually(refusals, (n) => n > refusedBefore, { what: 'the cluster refusing the client' });
       expect(cache.status()).toBe('down');
       expect(await cache.getSnapshot('eth-usdt')).toBeUndefined();
       expect(await cache.acquireLease({ source: 'binance', pair: 'eth-usdt', epoch: 1 }, 1000)).toBe(

@@ -53,9 +53,20 @@ test('When the Sentinel master is killed mid-test, then prices keep being served
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   })();
+  /** Until `count` more requests of the load have been answered (whatever their status). */
+  const moreRequests = async (count: number) => {
+    const from = statuses.length;
+    await eventually(
+      async () => statuses.length,
+      (n) => n >= from + count,
+      { what: `${count} more requests of the load`, timeoutMs: 15_000, intervalMs: 20 },
+    );
+  };
 
   try {
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The load is under way before the kill (it was 500 ms of it): 30 here and 30 after, so more than the
+    // 50 requests checked below go through however quickly the failover goes.
+    await moreRequests(30);
     const killedAt = Date.now();
     await sentinel.killMaster();
     // The refresher notices: its leases are 'unavailable' (it fetches for itself meanwhile).
@@ -72,7 +83,7 @@ test('When the Sentinel master is killed mid-test, then prices keep being served
     const promotedAt = Date.now();
     await eventually(service.metricsText, (t) => leases(t, 'acquired') > acquiredWhenLost, {
       what: 'leases acquired again',
-      timeoutMs: 15_000,
+      timeoutMs: 60_000,
       intervalMs: 20,
     });
     const reacquiredAt = Date.now();
@@ -90,7 +101,8 @@ test('When the Sentinel master is killed mid-test, then prices keep being served
     } finally {
       promoted.disconnect();
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // And it goes on after the failover.
+    await moreRequests(30);
     loading = false;
     await load;
 
@@ -105,4 +117,4 @@ test('When the Sentinel master is killed mid-test, then prices keep being served
     loading = false;
     await load;
   }
-}, 30_000);
+}, 120_000);

@@ -325,8 +325,8 @@ describe('createPriceRefresher: scheduling', () => {
     expect(shared.epochsOf('binance')).toEqual([E0, E0 + 6, E0 + 7]);
   });
 
-  // BUG: price-refresher.ts schedule() fixes the target epoch as lastEpoch + 1 and waits until the wall clock
-  // reaches it, so a backward step of the wall clock stops every refresh for as long as the step.
+  // Were the next epoch always lastEpoch + 1, a backward step of the wall clock would stop every refresh for
+  // as long as the step; schedule() restarts the count from the current epoch instead.
   test('When the wall clock steps back 30 s (NTP step, VM resume), then the refresher keeps refreshing once per interval', async () => {
     jest.setSystemTime(BASE + 400);
     const sources = [fakeSource('binance', quoteOk('3000', '3001'))];
@@ -342,9 +342,9 @@ describe('createPriceRefresher: scheduling', () => {
     expect(published.length).toBeGreaterThanOrEqual(5);
   });
 
-  // BUG (minor): start() runs its first round mid-epoch; if that round is still running at the next boundary
-  // (a source slower than the time left in the epoch), runRound() skips the boundary's epoch for every
-  // source, fast ones included, so the first full interval after start gets no fetch at all.
+  // start() runs its first round mid-epoch; when that round is still running at the next boundary (a source
+  // slower than the time left in the epoch), only the source still in flight sits the boundary out: skipping
+  // the whole round would leave the first full interval after start with no fetch at all.
   test('When the first round, started late in an epoch, is still running at the boundary, then the fast sources are still fetched for that epoch', async () => {
     jest.setSystemTime(BASE + 900);
     const fast = fakeSource('binance', quoteOk('3000', '3001'));

@@ -3,10 +3,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createClientRateLimiter } from '../../src/infrastructure/rate-limit/client-rate-limiter';
 import { createRequestListener } from '../../src/presentation/dispatch';
 import type { RateLimit } from '../../src/presentation/rate-limit';
+import { eventually } from '../helpers/metrics';
 
 // The fail-open contract: whatever fails around the rate limit is a 500 for that request, never an
 // unhandled rejection that takes the worker down.
+let mockLoadAttempts = 0;
 jest.mock('rate-limiter-flexible', () => {
+  mockLoadAttempts++;
   throw new Error('rate-limiter-flexible could not be loaded');
 });
 
@@ -63,7 +66,7 @@ test('When dispatch throws after the rate limit admitted the request, then that 
     } as unknown as IncomingMessage,
     res as unknown as ServerResponse,
   );
-  await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 200))]);
+  await done;
   await new Promise((resolve) => setImmediate(resolve));
   expect(res.statusCode).toBe(500);
   expect(JSON.parse(res.body)).toMatchObject({ code: 'INTERNAL', status: 500 });
@@ -82,8 +85,14 @@ test('When the Redis store cannot be loaded, then nothing rejects unhandled at s
     },
   });
   try {
-    // Before any request: a failed import must not surface as an unhandled rejection.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Before any request: a failed import must not surface as an unhandled rejection. Once the load was
+    // tried, one turn of the event loop is enough for Node to report a rejection nobody handles.
+    await eventually(
+      async () => mockLoadAttempts,
+      (n) => n > 0,
+      { what: 'the store loaded' },
+    );
+    await new Promise((resolve) => setImmediate(resolve));
     expect(unhandled).toEqual([]);
     await expect(limiter.consume('203.0.113.1')).resolves.toEqual({ kind: 'unavailable' });
   } finally {
