@@ -18,6 +18,8 @@ import type { Socket } from 'node:net';
 export interface BareConfig {
   port: number;
   workers: number;
+  /** The service workers' node flags (their young generation size, and --cpu-prof when profiling). */
+  workerExecArgv: string[];
   /** The price response's body, and its raw header list (name, value, …) without Date/Connection/Keep-Alive. */
   bodyFile: string;
   headers: string[];
@@ -42,6 +44,7 @@ interface FanoutReport {
 }
 
 if (cluster.isPrimary) {
+  cluster.setupPrimary({ execArgv: config.workerExecArgv });
   for (let i = 0; i < config.workers; i++) cluster.fork();
   let fanoutMs: number[] = [];
   const open = new Map<number, number>();

@@ -33,7 +33,7 @@ import {
   waitForReadiness,
 } from '../lib/local-stack';
 import type { BareConfig } from './bare-server';
-import { TICK_US, buckets, childMemory, cpuTicks, fmt, median, sum } from './measure';
+import { TICK_US, buckets, childMemory, childPids, cpuTicks, fmt, median, nodeFlags, sum } from './measure';
 import { hasContentLength, headDifference, rawGet } from './raw-http';
 import { bareStreamServer, serviceStreamServer, streamSection } from './stream-section';
 import { benchTargets, printStreaming } from './report';
@@ -147,9 +147,12 @@ async function main(): Promise<void> {
   const event = first.slice(first.indexOf('id: '));
   writeFileSync(path.join(tmp, 'body.json'), price.body);
   const controlPort = await freePort();
+  // The bare workers run with the service workers' node flags: a young generation of the same size.
+  const workerExecArgv = nodeFlags(childPids(service.pid)[0]);
   const bareConfig: BareConfig = {
     port: barePort,
     workers: WORKERS,
+    workerExecArgv,
     bodyFile: path.join(tmp, 'body.json'),
     headers: price.headers,
     stream: {
@@ -322,7 +325,7 @@ async function main(): Promise<void> {
       .map((m) => `${m.rss.toFixed(1)} MB (anon ${m.anon.toFixed(1)}, pss ${m.pss.toFixed(1)})`)
       .join(', ');
   console.log(`worker RSS after the run: service ${describe(serviceMemory)}; bare ${describe(bareMemory)}`);
-  if (SERVICE_NODE_ARGS.length > 0) console.log(`service node flags: ${SERVICE_NODE_ARGS.join(' ')}`);
+  console.log(`worker node flags, both sides: ${workerExecArgv.join(' ') || '(none)'}`);
   console.log(
     `upstream calls per source per ${REFRESH_INTERVAL_MS} ms interval during the run: ${JSON.stringify(perInterval)}`,
   );

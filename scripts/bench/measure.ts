@@ -116,3 +116,10 @@ export const median = (values: number[]) => {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 export const fmt = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
+
+/** The node flags a process runs with: its command line's arguments before the script. */
+export function nodeFlags(pid: string | undefined): string[] {
+  const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(1);
+  const script = args.findIndex((arg) => !arg.startsWith('-'));
+  return script < 0 ? args.filter(Boolean) : args.slice(0, script);
+}

@@ -69,6 +69,19 @@ export function printStreaming(counts: StreamCount[]): void {
   const line = (row: string[]) => row.map((c, i) => c.padStart(widths[i] as number)).join(' | ');
   console.log(line(header));
   for (const row of rows) console.log(line(row));
+  for (const c of counts) {
+    const exact = c.bare.fanoutExactMs;
+    if (exact) {
+      console.log(
+        `bare fan-out at ${c.subscribers} from its raw timings (not bucketed): p50 ${fmt(exact.p50, 2)} ms, p99 ${fmt(exact.p99, 2)} ms`,
+      );
+    }
+    if ([c.bare, c.service].some((f) => f.fanoutMaxMs.startsWith('>'))) {
+      console.log(
+        `note: at ${c.subscribers}, fan-outs past the histogram's last bound: a quantile there reads as that bound (a floor)`,
+      );
+    }
+  }
 }
 
 export function benchTargets(run: {

@@ -40,6 +40,8 @@ export interface StreamFigures {
   cpuUsPerEvent: number;
   spreadP50Ms: number;
   spreadP99Ms: number;
+  /** Percentiles of the timings themselves, where the server gives them: a check on the buckets' interpolation. */
+  fanoutExactMs?: { p50: number; p99: number };
 }
 
 export interface StreamCount {
@@ -53,8 +55,11 @@ export interface StreamServer {
   pid: number | undefined;
   /** Subscribers the server says it holds. */
   held(): Promise<number>;
-  /** Starts a fan-out window; the returned function ends it: cumulative buckets of the window's fan-outs. */
-  fanoutWindow(): Promise<() => Promise<Map<number, number>>>;
+  /**
+   * Starts a fan-out window; the returned function ends it: cumulative buckets of the window's fan-outs, and
+   * the timings themselves where the server gives them (the bare side).
+   */
+  fanoutWindow(): Promise<() => Promise<{ buckets: Map<number, number>; rawMs?: number[] }>>;
 }
 
 export interface StreamOptions {
@@ -95,7 +100,7 @@ export function serviceStreamServer(port: number, pid: number | undefined, metri
       const before = buckets(await scrape(), 'price_stream_fanout_seconds');
       return async () => {
         const after = buckets(await scrape(), 'price_stream_fanout_seconds');
-        return new Map([...after].map(([le, count]) => [le, count - (before.get(le) ?? 0)]));
+        return { buckets: new Map([...after].map(([le, count]) => [le, count - (before.get(le) ?? 0)])) };
       };
     },
   };
@@ -116,11 +121,16 @@ export function bareStreamServer(
     held: async () => (await stats('stats')).open,
     fanoutWindow: async () => {
       await stats('reset');
-      return async () =>
-        bucketize(
-          (await stats('stats')).fanoutMs.map((ms) => ms / 1000),
-          bounds,
-        );
+      return async () => {
+        const rawMs = (await stats('stats')).fanoutMs;
+        return {
+          buckets: bucketize(
+            rawMs.map((ms) => ms / 1000),
+            bounds,
+          ),
+          rawMs,
+        };
+      };
     },
   };
 }
@@ -158,7 +168,7 @@ export async function streamSection<R>(
     process.stderr.write(`streaming, ${side}: ${opened.open} subscribers for ${options.seconds}s…\n`);
     await sleep(options.seconds * 1000);
     const cpu = cpuTicks(server.pid, { workersOnly: true }) - cpuBefore;
-    const window = await endWindow();
+    const { buckets: window, rawMs } = await endWindow();
     const stats = await ask<{ open: number; events: number; spreadsMs: number[] }>(
       clients,
       { type: 'stats' },
@@ -184,6 +194,7 @@ export async function streamSection<R>(
       cpuUsPerEvent: (cpu * TICK_US) / Math.max(1, stats.events),
       spreadP50Ms: percentile(stats.spreadsMs, 0.5),
       spreadP99Ms: percentile(stats.spreadsMs, 0.99),
+      ...(rawMs && { fanoutExactMs: { p50: percentile(rawMs, 0.5), p99: percentile(rawMs, 0.99) } }),
     };
   };
 
