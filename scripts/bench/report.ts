@@ -102,6 +102,21 @@ export function benchTargets(run: {
     bare: largest?.bare[key] ?? NaN,
   });
   const n = largest?.subscribers;
+  // A quantile past the histogram's last bound reads as that bound: a floor, whose ratio proves nothing.
+  const fanout = (key: 'fanoutP50Ms' | 'fanoutP99Ms', label: string) => {
+    const target = ratioTarget(
+      label,
+      { ...stream(key), unit: 'ms', digits: 2 },
+      { ratio: 'service/bare', atMost: 1.2 },
+    );
+    const floor = (f: StreamFigures | undefined) =>
+      f !== undefined && f.fanoutMaxMs.startsWith('>') && f[key] >= Number(f.fanoutMaxMs.slice(2));
+    if (floor(largest?.service)) {
+      target.service = `>= ${target.service} (past the last bucket)`;
+      target.met = false;
+    }
+    return target;
+  };
   const reqsRatio = ratioTarget(
     'closed loop req/s (same bytes and head)',
     { ...closed.rps, unit: 'req/s', digits: 0 },
@@ -131,16 +146,8 @@ export function benchTargets(run: {
       { ...run.workerRss, unit: 'MB' },
       { ratio: 'service/bare', atMost: 1.1 },
     ),
-    ratioTarget(
-      `stream fan-out p50 at ${n}`,
-      { ...stream('fanoutP50Ms'), unit: 'ms', digits: 2 },
-      { ratio: 'service/bare', atMost: 1.2 },
-    ),
-    ratioTarget(
-      `stream fan-out p99 at ${n}`,
-      { ...stream('fanoutP99Ms'), unit: 'ms', digits: 2 },
-      { ratio: 'service/bare', atMost: 1.2 },
-    ),
+    fanout('fanoutP50Ms', `stream fan-out p50 at ${n}`),
+    fanout('fanoutP99Ms', `stream fan-out p99 at ${n}`),
     ratioTarget(
       `stream CPU per delivered event at ${n}`,
       { ...stream('cpuUsPerEvent'), unit: 'µs', digits: 2 },

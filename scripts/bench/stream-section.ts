@@ -34,7 +34,7 @@ export interface StreamFigures {
   fanouts: number;
   fanoutP50Ms: number;
   fanoutP99Ms: number;
-  /** The smallest bucket bound above every observation ("> 1000" past the last). */
+  /** The smallest bucket bound above every observation ("> <last bound>" past the last). */
   fanoutMaxMs: string;
   eventsReceived: number;
   cpuUsPerEvent: number;
@@ -189,7 +189,10 @@ export async function streamSection<R>(
       fanouts: total,
       fanoutP50Ms: quantile(0.5, window) * 1000,
       fanoutP99Ms: quantile(0.99, window) * 1000,
-      fanoutMaxMs: maxBound === undefined || !Number.isFinite(maxBound) ? '> 1000' : `<= ${maxBound * 1000}`,
+      fanoutMaxMs:
+        maxBound === undefined || !Number.isFinite(maxBound)
+          ? `> ${(bounds.filter(Number.isFinite).at(-1) ?? 0) * 1000}`
+          : `<= ${maxBound * 1000}`,
       eventsReceived: stats.events,
       cpuUsPerEvent: (cpu * TICK_US) / Math.max(1, stats.events),
       spreadP50Ms: percentile(stats.spreadsMs, 0.5),
