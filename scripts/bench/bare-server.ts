@@ -67,11 +67,18 @@ if (cluster.isPrimary) {
       res.end(JSON.stringify({ open: open_, fanoutMs }));
     })
     .listen(config.stream.controlPort, '127.0.0.1');
+  // Signal the workers themselves and wait for them: each exits cleanly, writing its --cpu-prof profile.
   const stop = () => {
     clearInterval(snapshots);
     control.close();
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill();
-    process.exit(0);
+    const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+    let left = workers.length;
+    if (left === 0) process.exit(0);
+    for (const worker of workers) {
+      worker.process.once('exit', () => --left === 0 && process.exit(0));
+      worker.process.kill('SIGTERM');
+    }
+    setTimeout(() => process.exit(0), 10_000).unref();
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
