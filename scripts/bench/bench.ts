@@ -180,7 +180,10 @@ async function main(): Promise<void> {
     const barePath = `http://127.0.0.1:${barePort}${new URL(service).pathname}`;
     const [a, b] = await Promise.all([rawGet(service, complete), rawGet(barePath, complete)]);
     const difference = headDifference(a.head, b.head);
-    if (difference !== undefined || Math.abs(a.body.length - b.body.length) > a.body.length * 0.02) {
+    // A stream's read may already hold the next event: its first write is compared by construction (the
+    // bare server writes the service's own), the head here.
+    const bodyDiffers = what === 'price' && Math.abs(a.body.length - b.body.length) > a.body.length * 0.02;
+    if (difference !== undefined || bodyDiffers) {
       throw new Error(
         `the bare server's ${what} response differs from the service's (body ${b.body.length} vs ${a.body.length} bytes)\n${difference ?? ''}`,
       );
