@@ -25,16 +25,13 @@ import {
   REPO_ROOT as ROOT,
   need,
   startMockExchangeProcess,
-  startProcess as start,
   startRedisServer,
   startServiceProcess,
   stopAll,
-  waitFor,
   waitForReadiness,
 } from '../lib/local-stack';
-import type { BareConfig } from './bare-server';
-import { TICK_US, buckets, childMemory, childPids, cpuTicks, fmt, median, nodeFlags, sum } from './measure';
-import { hasContentLength, headDifference, rawGet } from './raw-http';
+import { startBareBaseline } from './bare-baseline';
+import { TICK_US, buckets, childMemory, cpuTicks, fmt, median, sum } from './measure';
 import { bareStreamServer, serviceStreamServer, streamSection } from './stream-section';
 import { benchTargets, printStreaming } from './report';
 import { allMet, printTargets } from './targets';
@@ -137,61 +134,16 @@ async function main(): Promise<void> {
   const api = started.api;
   const readyMs = await waitForReadiness(started);
 
-  // The baseline writes the service's own head and body, as they are on the wire.
   const priceUrl = `${api}/api/v1/prices/eth-usdt`;
-  const streamUrl = `${priceUrl}/stream`;
-  const price = await rawGet(priceUrl, hasContentLength);
-  // The stream's head and first write (retry advice and the current price event).
-  const stream = await rawGet(streamUrl, (_head, body) => /\nevent: price\n.*\n\n/s.test(body.toString()));
-  const first = stream.body.toString();
-  const event = first.slice(first.indexOf('id: '));
-  writeFileSync(path.join(tmp, 'body.json'), price.body);
-  const controlPort = await freePort();
-  // The bare workers run with the service workers' node flags: a young generation of the same size.
-  const workerExecArgv = nodeFlags(childPids(service.pid)[0]);
-  const bareConfig: BareConfig = {
+  const { bareServer, bare, controlPort, workerExecArgv } = await startBareBaseline({
+    priceUrl,
+    servicePid: service.pid,
     port: barePort,
     workers: WORKERS,
-    workerExecArgv,
-    bodyFile: path.join(tmp, 'body.json'),
-    headers: price.headers,
-    stream: {
-      headers: stream.headers,
-      first,
-      event,
-      intervalMs: REFRESH_INTERVAL_MS,
-      maxBufferedBytes: STREAM_MAX_BUFFERED_BYTES,
-      controlPort,
-    },
-  };
-  writeFileSync(path.join(tmp, 'bare.json'), JSON.stringify(bareConfig));
-  const bareServer = start(process.execPath, [
-    path.join(ROOT, 'dist/scripts/bench/bare-server.js'),
-    path.join(tmp, 'bare.json'),
-  ]);
-  const bare = `http://127.0.0.1:${barePort}/`;
-  await waitFor('bare server', async () => (await fetch(bare)).ok);
-  // Same bytes on the wire, or the ratios mean nothing: the same head (values that move with the price and
-  // the time aside), and a body within 2% of the service's current one (its digits move with the price).
-  for (const [what, service, complete] of [
-    ['price', priceUrl, hasContentLength],
-    ['stream', streamUrl, (_h: string, body: Buffer) => body.length >= first.length],
-  ] as const) {
-    const barePath = `http://127.0.0.1:${barePort}${new URL(service).pathname}`;
-    const [a, b] = await Promise.all([rawGet(service, complete), rawGet(barePath, complete)]);
-    const difference = headDifference(a.head, b.head);
-    // A stream's read may already hold the next event: its first write is compared by construction (the
-    // bare server writes the service's own), the head here.
-    const bodyDiffers = what === 'price' && Math.abs(a.body.length - b.body.length) > a.body.length * 0.02;
-    if (difference !== undefined || bodyDiffers) {
-      throw new Error(
-        `the bare server's ${what} response differs from the service's (body ${b.body.length} vs ${a.body.length} bytes)\n${difference ?? ''}`,
-      );
-    }
-  }
-  process.stderr.write(
-    `bare server: the service's price head (${price.head.length + 4} bytes) and body (${price.body.length} bytes), stream head and ${event.length}-byte price event\n`,
-  );
+    intervalMs: REFRESH_INTERVAL_MS,
+    maxBufferedBytes: STREAM_MAX_BUFFERED_BYTES,
+    tmp,
+  });
 
   // Warm-up: both servers get the same short load first, so JIT compilation is not part of any round.
   process.stderr.write('warm-up…\n');
