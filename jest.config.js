@@ -7,6 +7,7 @@ module.exports = {
     '<rootDir>/monitoring/test',
     '<rootDir>/loadtest/test',
     '<rootDir>/scripts/chaos',
+    '<rootDir>/scripts/bench/test',
     '<rootDir>/k8s/test',
   ].filter((dir) => require('node:fs').existsSync(dir.replace('<rootDir>', __dirname))),
   testMatch: ['**/*.test.ts'],
