@@ -7,16 +7,17 @@
  * BENCH_RATE_LIMIT=1 runs the service with the per-client rate limiter on (in Redis, with a budget no
  * client reaches, so every request pays for the check and none is refused): the ratio is then reported,
  * not held to the target, which is for the default configuration (limiter off).
- * Then the streaming section: subscribers of GET /api/v1/prices/eth-usdt/stream held by a client process
- * (scripts/bench/stream-clients.ts), BENCH_STREAM_COUNTS (1000,10000) of them over the workers: memory per
- * subscriber (the workers' private anonymous memory, against before any stream), fan-out latency (the
- * service's price_stream_fanout_seconds: from the snapshot reaching a worker's stream to the last
- * subscriber's socket write) over BENCH_STREAM_SECONDS (15), and one more closed-loop round of each side
- * while the largest count is connected.
- * Prints a table and the targets met or missed; writes bench-results/<time>.json. Exits 1 if a target is missed.
+ * The bare server writes the service's exact head and body (checked on the wire before any round).
+ * Then the streaming section (stream-section.ts): subscribers of GET /api/v1/prices/eth-usdt/stream held by a
+ * client process (stream-clients.ts), BENCH_STREAM_COUNTS (1000,10000) of them over the workers, on the
+ * service and on the bare fan-out in turn, each over BENCH_STREAM_SECONDS (15): fan-out time, CPU per
+ * delivered event, memory per subscriber; then one more closed-loop round of each side while the largest
+ * count is connected to the service.
+ * Prints the rounds, then one table of targets, each a ratio to the bare baseline in this same run, MET or
+ * MISSED; writes bench-results/<time>.json. Exits 1 if a target is missed.
  */
-import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../lib/free-port';
@@ -24,13 +25,16 @@ import {
   REPO_ROOT as ROOT,
   need,
   startMockExchangeProcess,
-  startProcess as start,
   startRedisServer,
   startServiceProcess,
   stopAll,
-  waitFor,
   waitForReadiness,
 } from '../lib/local-stack';
+import { startBareBaseline } from './bare-baseline';
+import { TICK_US, buckets, childMemory, cpuTicks, fmt, median, sum } from './measure';
+import { bareStreamServer, serviceStreamServer, streamSection } from './stream-section';
+import { benchTargets, printStreaming } from './report';
+import { allMet, printTargets } from './targets';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -44,6 +48,8 @@ const RATE_LIMIT_ENV = { RATE_LIMIT_REQUESTS: '1000000000', RATE_LIMIT_WINDOW_SE
 /** Node flags of the production command (Dockerfile CMD, make run); workers inherit them. */
 const STREAM_COUNTS = (process.env.BENCH_STREAM_COUNTS ?? '1000,10000').split(',').map(Number);
 const STREAM_SECONDS = Number(process.env.BENCH_STREAM_SECONDS ?? 15);
+/** The service's default, given to both sides: a subscriber with more unsent is dropped. */
+const STREAM_MAX_BUFFERED_BYTES = 65_536;
 const SERVICE_NODE_ARGS = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 interface Figures {
@@ -100,42 +106,7 @@ async function openLoop(url: string): Promise<Figures> {
   return lastJsonLine(out) as Figures;
 }
 
-/** utime + stime, in clock ticks, of a process and its direct children (the cluster's workers). */
-function cpuTicks(pid: number | undefined): number {
-  const ticks = (p: string) => {
-    try {
-      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      return Number(fields[11]) + Number(fields[12]);
-    } catch {
-      return 0;
-    }
-  };
-  const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-    .stdout.split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  return [String(pid), ...children].reduce((total, p) => total + ticks(p), 0);
-}
-
-/** Sum of every sample of a metric whose label text contains `labels`. */
-function sum(text: string, name: string, labels: string): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const match = /^([a-z_:]+)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (match?.[1] === name && (match[2] ?? '').includes(labels)) total += Number(match[3]);
-  }
-  return total;
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
-const fmt = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 
 async function main(): Promise<void> {
   need('wrk', 'apt-get install -y wrk');
@@ -153,6 +124,7 @@ async function main(): Promise<void> {
       REFRESH_INTERVAL_MS: String(REFRESH_INTERVAL_MS),
       // Every bench subscriber comes from 127.0.0.1: one client as far as the per-client limit goes.
       STREAM_MAX_SUBSCRIBERS_PER_CLIENT: '8000',
+      STREAM_MAX_BUFFERED_BYTES: String(STREAM_MAX_BUFFERED_BYTES),
       ...(RATE_LIMITED ? RATE_LIMIT_ENV : {}),
     },
     nodeArgs: SERVICE_NODE_ARGS,
@@ -162,25 +134,16 @@ async function main(): Promise<void> {
   const api = started.api;
   const readyMs = await waitForReadiness(started);
 
-  // The baseline writes the service's own bytes and headers.
-  const sample = await fetch(`${api}/api/v1/prices/eth-usdt`);
-  const body = Buffer.from(await sample.arrayBuffer());
-  // Every header the service wrote (security headers included), except those node:http adds itself and the
-  // two the baseline sets: both sides then put the same bytes on the wire.
-  const own = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive']);
-  const headers = [...sample.headers].filter(([name]) => !own.has(name)).flat();
-  writeFileSync(path.join(tmp, 'body.json'), body);
-  writeFileSync(path.join(tmp, 'headers.json'), JSON.stringify(headers));
-  const bareServer = start(process.execPath, [
-    path.join(ROOT, 'dist/scripts/bench/bare-server.js'),
-    String(barePort),
-    String(WORKERS),
-    path.join(tmp, 'body.json'),
-    path.join(tmp, 'headers.json'),
-  ]);
-  const bare = `http://127.0.0.1:${barePort}/`;
-  await waitFor('bare server', async () => (await fetch(bare)).ok);
   const priceUrl = `${api}/api/v1/prices/eth-usdt`;
+  const { bareServer, bare, controlPort, workerExecArgv } = await startBareBaseline({
+    priceUrl,
+    servicePid: service.pid,
+    port: barePort,
+    workers: WORKERS,
+    intervalMs: REFRESH_INTERVAL_MS,
+    maxBufferedBytes: STREAM_MAX_BUFFERED_BYTES,
+    tmp,
+  });
 
   // Warm-up: both servers get the same short load first, so JIT compilation is not part of any round.
   process.stderr.write('warm-up…\n');
@@ -211,8 +174,7 @@ async function main(): Promise<void> {
         const figures = await drive(side === 'bare' ? bare : priceUrl);
         const requests =
           'requests' in figures ? (figures as { requests: number }).requests : figures.rps * SECONDS;
-        // Clock ticks are 10 ms (USER_HZ 100).
-        figures.cpuUs = ((cpuTicks(pid) - cpuBefore) * 10_000) / Math.max(1, requests);
+        figures.cpuUs = ((cpuTicks(pid) - cpuBefore) * TICK_US) / Math.max(1, requests);
         result[side] = figures;
       }
       results.push(result as { bare: Figures; service: Figures });
@@ -244,35 +206,24 @@ async function main(): Promise<void> {
     ]),
   );
 
-  /** RSS of each child of pid, and its private anonymous part (RssAnon) and proportional share (Pss). */
-  const childMemory = (pid: number | undefined) =>
-    spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .stdout.split('\n')
-      .map((line) => line.trim())
-      .filter(Boolean)
-      .map((child) => {
-        const read = (file: string, field: string) =>
-          Number(
-            new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(
-              readFileSync(`/proc/${child}/${file}`, 'utf8'),
-            )?.[1] ?? NaN,
-          ) / 1024;
-        return {
-          rss: read('status', 'VmRSS'),
-          anon: read('status', 'RssAnon'),
-          pss: read('smaps_rollup', 'Pss'),
-        };
-      });
   const serviceMemory = childMemory(service.pid);
   const bareMemory = childMemory(bareServer.pid);
-  const childRssMb = (memory: { rss: number }[]) => memory.map((m) => m.rss);
-  const workerRssMb = childRssMb(serviceMemory);
+  const workerRssMb = serviceMemory.map((m) => m.rss);
 
-  const streaming = await streamSection({
-    api,
-    metricsUrl,
-    memory: () => childMemory(service.pid),
-    rest: async () => {
+  const metricsText = await (await fetch(metricsUrl)).text();
+  const fanoutBounds = [...buckets(metricsText, 'price_stream_fanout_seconds').keys()];
+  const streaming = await streamSection(
+    {
+      host: new URL(api).hostname,
+      counts: STREAM_COUNTS,
+      seconds: STREAM_SECONDS,
+      workers: WORKERS,
+      sides: {
+        service: serviceStreamServer(Number(new URL(api).port), service.pid, metricsUrl),
+        bare: bareStreamServer(barePort, bareServer.pid, `http://127.0.0.1:${controlPort}`, fanoutBounds),
+      },
+    },
+    async () => {
       const result: Partial<Record<'bare' | 'service', Figures>> = {};
       for (const side of ['bare', 'service'] as const) {
         process.stderr.write(`closed loop with ${STREAM_COUNTS.at(-1)} subscribers: ${side}…\n`);
@@ -280,7 +231,7 @@ async function main(): Promise<void> {
       }
       return result as { bare: Figures; service: Figures };
     },
-  });
+  );
 
   const rows = (name: string, results: { bare: Figures; service: Figures }[]) => {
     console.log(`\n${name} (${CONNECTIONS} connections, ${SECONDS}s per run, ${WORKERS} workers each)`);
@@ -301,13 +252,20 @@ async function main(): Promise<void> {
     console.log(
       `median ratio service/bare: ${median(ratios).toFixed(3)} (req/s); ${median(cpuRatios).toFixed(3)} (bare CPU per request / service CPU per request)`,
     );
-    return median(ratios);
+    const medianOf = (side: 'bare' | 'service', key: 'rps' | 'cpuUs') =>
+      median(results.map((r) => r[side][key] ?? NaN));
+    return {
+      rpsRatio: median(ratios),
+      cpuRatio: median(cpuRatios),
+      rps: { service: medianOf('service', 'rps'), bare: medianOf('bare', 'rps') },
+      cpuUs: { service: medianOf('service', 'cpuUs'), bare: medianOf('bare', 'cpuUs') },
+    };
   };
-  const closedRatio = rows('Closed loop (wrk)', closed);
-  rows(`Open loop at ${RATE} req/s`, open);
+  const closedSummary = rows('Closed loop (wrk)', closed);
+  const closedRatio = closedSummary.rpsRatio;
+  const openSummary = rows(`Open loop at ${RATE} req/s`, open);
   const openP99 = median(open.map((r) => r.service.p99));
   const openRps = median(open.map((r) => r.service.rps));
-  const maxWorkerRss = Math.max(...workerRssMb);
   // A window of T seconds crosses floor(T) or ceil(T) epoch boundaries: exactly one call per source per
   // interval means a count within one of the number of intervals, for every source.
   const upstreamCalls = Object.keys(countersAfter).map((s) => countersAfter[s]! - (countersBefore[s] ?? 0));
@@ -322,7 +280,7 @@ async function main(): Promise<void> {
       .map((m) => `${m.rss.toFixed(1)} MB (anon ${m.anon.toFixed(1)}, pss ${m.pss.toFixed(1)})`)
       .join(', ');
   console.log(`worker RSS after the run: service ${describe(serviceMemory)}; bare ${describe(bareMemory)}`);
-  if (SERVICE_NODE_ARGS.length > 0) console.log(`service node flags: ${SERVICE_NODE_ARGS.join(' ')}`);
+  console.log(`worker node flags, both sides: ${workerExecArgv.join(' ') || '(none)'}`);
   console.log(
     `upstream calls per source per ${REFRESH_INTERVAL_MS} ms interval during the run: ${JSON.stringify(perInterval)}`,
   );
@@ -331,64 +289,24 @@ async function main(): Promise<void> {
       `${refresh.roundsNoQuorum} without quorum; upstream fetches ${refresh.upstreamSuccess} ok, ` +
       `${refresh.upstreamFailed} failed, ${refresh.upstreamMsAvg.toFixed(1)} ms on average`,
   );
-  console.log(
-    `\nStreaming (${WORKERS} workers, one snapshot per ${REFRESH_INTERVAL_MS} ms, ${STREAM_SECONDS}s per count)`,
-  );
-  console.log(
-    'subscribers | open  | per worker | memory/subscriber | fan-out p50 ms | p99 ms | max ms | snapshots | events received | receipt spread p50/p99 ms',
-  );
-  for (const r of streaming.counts) {
-    console.log(
-      `${String(r.subscribers).padStart(11)} | ${String(r.open).padStart(5)} | ${r.perWorker.padStart(10)} | ${`${fmt(r.bytesPerSubscriber / 1024, 2)} KB`.padStart(17)} | ${fmt(r.fanoutP50Ms, 2).padStart(14)} | ${fmt(r.fanoutP99Ms, 2).padStart(6)} | ${r.fanoutMaxMs.padStart(6)} | ${String(r.fanouts).padStart(9)} | ${String(r.eventsReceived).padStart(15)} | ${fmt(r.spreadP50Ms, 1)}/${fmt(r.spreadP99Ms, 1)}`,
-    );
-  }
+  printStreaming(streaming.counts);
   const withStreams = streaming.rest.service.rps / streaming.rest.bare.rps;
   console.log(
     `closed loop with ${STREAM_COUNTS.at(-1)} subscribers connected: bare ${fmt(streaming.rest.bare.rps, 0)} req/s, service ${fmt(streaming.rest.service.rps, 0)} req/s (p99 ${fmt(streaming.rest.service.p99, 2)} ms), ratio ${withStreams.toFixed(3)} (without: ${closedRatio.toFixed(3)})`,
   );
-  const largest = streaming.counts.at(-1);
-  const targets = [
-    [
-      `${largest?.subscribers} stream subscribers held (${WORKERS} workers)`,
-      largest !== undefined && largest.open === largest.subscribers,
-      `${largest?.open} open`,
-    ],
-    [
-      `stream fan-out p99 < 50 ms at ${largest?.subscribers} subscribers`,
-      largest !== undefined && largest.fanoutP99Ms < 50,
-      `${fmt(largest?.fanoutP99Ms ?? NaN, 2)} ms`,
-    ],
-    [
-      'memory per stream subscriber < 10 KB',
-      largest !== undefined && largest.bytesPerSubscriber < 10 * 1024,
-      `${fmt((largest?.bytesPerSubscriber ?? NaN) / 1024, 2)} KB`,
-    ],
-    [
-      `REST ratio with ${largest?.subscribers} subscribers within 0.05 of without`,
-      withStreams >= closedRatio - 0.05,
-      `${withStreams.toFixed(3)} vs ${closedRatio.toFixed(3)}`,
-    ],
-    [
-      RATE_LIMITED
-        ? 'median req/s ratio service/bare with the rate limiter on (reported; the 0.85 target is for it off)'
-        : 'median req/s ratio service/bare >= 0.85 (closed loop)',
-      RATE_LIMITED || closedRatio >= 0.85,
-      closedRatio.toFixed(3),
-    ],
-    [
-      `p99 <= 50 ms at ${RATE} req/s open loop`,
-      openP99 <= 50 && openRps >= RATE * 0.95,
-      `${fmt(openP99, 2)} ms at ${openRps} req/s`,
-    ],
-    [
-      'one upstream call per source per interval',
-      upstreamExact,
-      `${JSON.stringify(upstreamCalls)} calls in ${intervals.toFixed(1)} intervals`,
-    ],
-    ['worker RSS <= 80 MB', maxWorkerRss <= 80, `${maxWorkerRss.toFixed(1)} MB`],
-  ] as const;
-  console.log('\ntargets:');
-  for (const [name, ok, value] of targets) console.log(`  ${ok ? 'MET   ' : 'MISSED'} ${name}: ${value}`);
+  const targets = benchTargets({
+    closed: closedSummary,
+    open: openSummary,
+    openP99,
+    openRps,
+    rate: RATE,
+    rateLimited: RATE_LIMITED,
+    workerRss: { service: mean(serviceMemory.map((m) => m.rss)), bare: mean(bareMemory.map((m) => m.rss)) },
+    largest: streaming.counts.at(-1),
+    rest: { with: withStreams, without: closedRatio },
+    upstream: { exact: upstreamExact, calls: upstreamCalls, intervals },
+  });
+  printTargets(targets);
 
   mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
   const file = path.join(ROOT, 'bench-results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
@@ -411,144 +329,7 @@ async function main(): Promise<void> {
     ),
   );
   console.log(`\nraw figures: ${path.relative(ROOT, file)}; service log: ${path.join(tmp, 'service.log')}`);
-  process.exitCode = targets.every(([, ok]) => ok) ? 0 : 1;
-}
-
-interface StreamCount {
-  subscribers: number;
-  open: number;
-  perWorker: string;
-  bytesPerSubscriber: number;
-  fanouts: number;
-  fanoutP50Ms: number;
-  fanoutP99Ms: number;
-  /** The smallest bucket bound above every observation ("> 1000" past the last). */
-  fanoutMaxMs: string;
-  eventsReceived: number;
-  spreadP50Ms: number;
-  spreadP99Ms: number;
-}
-
-/** Cumulative buckets (le → count) of an unlabelled histogram in an exposition. */
-function buckets(text: string, name: string): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const line of text.split('\n')) {
-    const match = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\}\\s+(\\S+)`).exec(line);
-    if (match) out.set(match[1] === '+Inf' ? Infinity : Number(match[1]), Number(match[2]));
-  }
-  return out;
-}
-
-/** Prometheus' histogram_quantile over the difference of two scrapes: linear within the bucket. */
-function quantile(q: number, after: Map<number, number>, before: Map<number, number>): number {
-  const bounds = [...after.keys()].sort((a, b) => a - b);
-  const counts = bounds.map((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0));
-  const total = counts.at(-1) ?? 0;
-  if (total === 0) return NaN;
-  const rank = q * total;
-  let lower = 0;
-  let below = 0;
-  for (let i = 0; i < bounds.length; i++) {
-    const upper = bounds[i] as number;
-    const count = counts[i] as number;
-    if (count >= rank) {
-      if (!Number.isFinite(upper)) return lower;
-      return lower + ((upper - lower) * (rank - below)) / Math.max(1, count - below);
-    }
-    lower = upper;
-    below = count;
-  }
-  return lower;
-}
-
-function percentile(values: number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
-
-function ask<T>(child: ChildProcess, message: object, reply: string, timeoutMs: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`stream clients: no ${reply} in ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const onMessage = (m: { type: string }) => {
-      if (m.type !== reply) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      resolve(m as T);
-    };
-    child.on('message', onMessage);
-    child.send(message);
-  });
-}
-
-async function streamSection(options: {
-  api: string;
-  metricsUrl: string;
-  memory: () => { anon: number }[];
-  rest: () => Promise<{ bare: Figures; service: Figures }>;
-}): Promise<{ counts: StreamCount[]; rest: { bare: Figures; service: Figures } }> {
-  const scrape = async () => (await fetch(options.metricsUrl)).text();
-  const url = new URL(options.api);
-  const clients = fork(path.join(ROOT, 'dist/scripts/bench/stream-clients.js'), [url.hostname, url.port], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const before = options.memory();
-  const counts: StreamCount[] = [];
-  try {
-    for (const subscribers of STREAM_COUNTS) {
-      process.stderr.write(`streaming: opening ${subscribers} subscribers…\n`);
-      const opened = await ask<{ open: number }>(
-        clients,
-        { type: 'open', total: subscribers },
-        'opened',
-        180_000,
-      );
-      const deadline = Date.now() + 30_000;
-      while (sum(await scrape(), 'price_stream_subscribers', '') < opened.open && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      await new Promise((r) => setTimeout(r, 3000)); // settle: the opening burst's garbage collected
-      await ask(clients, { type: 'reset' }, 'reset', 10_000);
-      const metricsBefore = await scrape();
-      process.stderr.write(`streaming: ${opened.open} subscribers for ${STREAM_SECONDS}s…\n`);
-      await new Promise((r) => setTimeout(r, STREAM_SECONDS * 1000));
-      const metricsAfter = await scrape();
-      const stats = await ask<{ open: number; events: number; spreadsMs: number[] }>(
-        clients,
-        { type: 'stats' },
-        'stats',
-        10_000,
-      );
-      const memory = options.memory();
-      const anonDelta = memory.reduce((t, m, i) => t + m.anon - (before[i]?.anon ?? m.anon), 0);
-      const b0 = buckets(metricsBefore, 'price_stream_fanout_seconds');
-      const b1 = buckets(metricsAfter, 'price_stream_fanout_seconds');
-      const bounds = [...b1.keys()].sort((a, b) => a - b);
-      const total = (b1.get(Infinity) ?? 0) - (b0.get(Infinity) ?? 0);
-      const maxBound = bounds.find((le) => (b1.get(le) ?? 0) - (b0.get(le) ?? 0) >= total);
-      counts.push({
-        subscribers,
-        open: stats.open,
-        perWorker: `~${Math.round(stats.open / WORKERS)}`,
-        bytesPerSubscriber: (anonDelta * 1024 * 1024) / Math.max(1, stats.open),
-        fanouts: total,
-        fanoutP50Ms: quantile(0.5, b1, b0) * 1000,
-        fanoutP99Ms: quantile(0.99, b1, b0) * 1000,
-        fanoutMaxMs:
-          maxBound === undefined || !Number.isFinite(maxBound) ? '> 1000' : `<= ${maxBound * 1000}`,
-        eventsReceived: stats.events,
-        spreadP50Ms: percentile(stats.spreadsMs, 0.5),
-        spreadP99Ms: percentile(stats.spreadsMs, 0.99),
-      });
-    }
-    const rest = await options.rest();
-    return { counts, rest };
-  } finally {
-    clients.kill();
-  }
+  process.exitCode = allMet(targets) ? 0 : 1;
 }
 
 process.on('SIGINT', () => process.exit(130));

@@ -2,7 +2,9 @@
  * make bench's stream subscribers, in their own process (so the bench's own event loop stays free): raw TCP
  * connections to GET /api/v1/prices/eth-usdt/stream that read everything and note when each price event
  * arrives. Driven over IPC by bench.ts:
- *   { type: 'open', total } → opens connections until `total` are open, replies { type: 'opened', open, failed }
+ *   { type: 'open', total, port? } → opens connections (to `port` if given: the bare baseline's) until `total`
+ *                             are open, replies { type: 'opened', open, failed }
+ *   { type: 'close' }       → closes every connection, replies { type: 'closed' } once all are closed
  *   { type: 'reset' }       → forgets what was received
  *   { type: 'stats' }       → replies { type: 'stats', open, events, spreadsMs: [...] }: per price event id,
  *                             the time from its first to its last arrival over all connections.
@@ -11,7 +13,7 @@
 import net from 'node:net';
 
 const [host = '127.0.0.1', portText = '8000'] = process.argv.slice(2);
-const port = Number(portText);
+let port = Number(portText);
 const REQUEST = Buffer.from(
   `GET /api/v1/prices/eth-usdt/stream HTTP/1.1\r\nHost: ${host}\r\nAccept: text/event-stream\r\n\r\n`,
 );
@@ -68,8 +70,18 @@ async function open(total: number): Promise<void> {
   }
 }
 
-process.on('message', (message: { type: string; total?: number }) => {
-  if (message.type === 'open') {
+async function closeAll(): Promise<void> {
+  const closing = [...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
+  for (const socket of sockets) socket.destroy();
+  await Promise.all(closing);
+  failed = 0;
+}
+
+process.on('message', (message: { type: string; total?: number; port?: number }) => {
+  if (message.type === 'close') {
+    void closeAll().then(() => process.send?.({ type: 'closed' }));
+  } else if (message.type === 'open') {
+    if (message.port !== undefined) port = message.port;
     void open(message.total ?? 0).then(() => process.send?.({ type: 'opened', open: sockets.size, failed }));
   } else if (message.type === 'reset') {
     events = 0;

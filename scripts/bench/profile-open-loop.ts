@@ -1,0 +1,184 @@
+/**
+ * Where each side's CPU goes per request in the open loop: the service (primary and workers) and the bare
+ * baseline (its workers, with the service workers' node flags) run with --cpu-prof under the open-loop load
+ * at BENCH_RATE (5000) req/s, alternating BENCH_ROUNDS (2) windows of BENCH_SECONDS (10) each; the samples
+ * inside each side's windows are summed by script, package or Node module, per request completed.
+ * The profiler samples wall time: on a loaded machine a descheduled thread is charged to what it was
+ * running, so read differences, not totals.
+ * Usage: make build && node dist/scripts/bench/profile-open-loop.js (needs redis-server)
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../lib/free-port';
+import {
+  REPO_ROOT as ROOT,
+  startMockExchangeProcess,
+  startRedisServer,
+  startServiceProcess,
+  stopAll,
+  stopProcess,
+  waitForReadiness,
+} from '../lib/local-stack';
+import { startBareBaseline } from './bare-baseline';
+import { childPids, fmt } from './measure';
+
+const RATE = Number(process.env.BENCH_RATE ?? 5000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const WORKERS = Number(process.env.WORKERS ?? 2);
+
+type Side = 'bare' | 'service';
+interface Window {
+  side: Side;
+  /** Monotonic clock, µs: the profiler's clock. */
+  from: number;
+  to: number;
+  completed: number;
+}
+
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+
+function openLoop(url: string, seconds: number): Promise<{ completed: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'dist/scripts/bench/open-loop.js'), url, String(RATE), '300', String(seconds)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').pop() as string))
+        : reject(new Error(`open loop ${code}`)),
+    );
+  });
+}
+
+interface Profile {
+  nodes: { id: number; callFrame: { functionName: string; url: string } }[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** A script of ours, a package, a Node module, or a native function / V8 state. */
+function category(frame: { functionName: string; url: string }): string {
+  if (!frame.url)
+    return frame.functionName.startsWith('(') ? frame.functionName : `native ${frame.functionName}`;
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(frame.url);
+  if (pkg) return `package ${pkg[1]}`;
+  const ours = /\/dist\/(.*)\.js$/.exec(frame.url);
+  return ours ? (ours[1] as string) : frame.url;
+}
+
+/** Self time (µs) by category of the samples of one profile inside the given windows. */
+function selfTime(profile: Profile, windows: Window[], into: Map<string, number>, prefix = ''): void {
+  const frames = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    if (!windows.some((w) => at >= w.from && at < w.to)) return;
+    const name = `${prefix}${category(frames.get(id) ?? { functionName: '?', url: '' })}`;
+    into.set(name, (into.get(name) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
+  });
+}
+
+async function main(): Promise<void> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-profile-'));
+  const dir = path.join(tmp, 'profiles');
+  const redis = await startRedisServer();
+  const mock = await startMockExchangeProcess();
+  const started = await startServiceProcess({
+    redisUrl: redis.url,
+    mockExchangeUrl: mock.url,
+    env: { WORKERS: String(WORKERS), REFRESH_INTERVAL_MS: '1000' },
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+    log: path.join(tmp, 'service.log'),
+  });
+  await waitForReadiness(started);
+  const priceUrl = `${started.api}/api/v1/prices/eth-usdt`;
+  const { bareServer, bare } = await startBareBaseline({
+    priceUrl,
+    servicePid: started.process.pid,
+    port: await freePort(),
+    workers: WORKERS,
+    intervalMs: 1000,
+    maxBufferedBytes: 65_536,
+    tmp,
+  });
+  const primary = started.process.pid as number;
+  const pids: Record<Side, number[]> = {
+    service: [primary, ...childPids(primary).map(Number)],
+    bare: childPids(bareServer.pid).map(Number),
+  };
+  process.stderr.write('warm-up…\n');
+  await openLoop(bare, 3);
+  await openLoop(priceUrl, 3);
+  const windows: Window[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const side of round % 2 === 0 ? (['bare', 'service'] as const) : (['service', 'bare'] as const)) {
+      process.stderr.write(`round ${round + 1}/${ROUNDS}: ${side}…\n`);
+      const from = nowUs();
+      const { completed } = await openLoop(side === 'bare' ? bare : priceUrl, SECONDS);
+      windows.push({ side, from, to: nowUs(), completed });
+    }
+  }
+  // The profiles are written as each process exits.
+  await Promise.all([stopProcess(started.process), stopProcess(bareServer)]);
+
+  const totals: Record<Side, Map<string, number>> = { bare: new Map(), service: new Map() };
+  for (const file of readdirSync(dir)) {
+    const pid = Number(file.split('.')[3]);
+    const side: Side | undefined = pids.service.includes(pid)
+      ? 'service'
+      : pids.bare.includes(pid)
+        ? 'bare'
+        : undefined;
+    if (side === undefined) continue;
+    const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as Profile;
+    selfTime(
+      profile,
+      windows.filter((w) => w.side === side),
+      totals[side],
+      pid === primary ? '[primary] ' : '',
+    );
+  }
+  const requests = (side: Side) =>
+    windows.filter((w) => w.side === side).reduce((t, w) => t + w.completed, 0);
+  const perRequest = (side: Side, name: string) =>
+    (totals[side].get(name) ?? 0) / Math.max(1, requests(side));
+  const names = [...new Set([...totals.bare.keys(), ...totals.service.keys()])].filter(
+    (n) => !n.endsWith('(idle)'),
+  );
+  const rows = names
+    .map((name) => [name, perRequest('service', name), perRequest('bare', name)] as const)
+    .sort((a, b) => Math.abs(b[1] - b[2]) - Math.abs(a[1] - a[2]));
+  const busy = (side: Side) => names.reduce((t, n) => t + perRequest(side, n), 0);
+  console.log(
+    `\nself time per request (µs), open loop at ${RATE} req/s, ${ROUNDS} windows of ${SECONDS}s per side`,
+  );
+  console.log(`requests: service ${requests('service')}, bare ${requests('bare')}; profiles in ${dir}`);
+  console.log(`${'where'.padEnd(60)} | service |    bare | difference`);
+  for (const [name, service, bareUs] of rows.slice(0, 40)) {
+    if (Math.max(service, bareUs) < 0.05) continue;
+    console.log(
+      `${name.slice(0, 60).padEnd(60)} | ${fmt(service, 2).padStart(7)} | ${fmt(bareUs, 2).padStart(7)} | ${fmt(service - bareUs, 2).padStart(10)}`,
+    );
+  }
+  console.log(
+    `${'all but (idle)'.padEnd(60)} | ${fmt(busy('service'), 2).padStart(7)} | ${fmt(busy('bare'), 2).padStart(7)} | ${fmt(busy('service') - busy('bare'), 2).padStart(10)}`,
+  );
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    stopAll();
+    setTimeout(() => process.exit(), 2500).unref();
+  });
