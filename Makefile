@@ -17,7 +17,7 @@ DEPS_STAMP := node_modules/.install-stamp
 BUILD_STAMP := dist/.build-stamp
 # Not named SOURCES: that is one of the service's settings, and a make variable of the same name would
 # overwrite the user's SOURCES in the environment of every recipe.
-TS_FILES := $(shell find service/src service/test/chaos mock-exchange/src scripts loadtest/src monitoring/slo monitoring/alerts -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json tsconfig.tools.json
+TS_FILES := $(shell find service/src service/test/chaos service/bench mock-exchange/src scripts loadtest/src monitoring/slo monitoring/alerts -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json tsconfig.tools.json
 
 .PHONY: help install build run dev test test-unit test-load test-load-full lint format clean node bench \
 	monitoring-up monitoring-down monitoring-test up down dev-up k8s-render test-chaos test-containers test-interop \
@@ -104,7 +104,7 @@ check-generated-settings: $(DEPS_STAMP)
 
 bench: $(BUILD_STAMP) ## benchmark the service against a bare node:http cluster, side by side (needs wrk, redis-server)
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 2; }
-	node dist/scripts/bench/bench.js
+	node dist/service/bench/bench.js
 
 # Artillery lives in loadtest/ with its own lockfile, installed on first use: never part of the service's npm ci.
 LOADTEST_STAMP := loadtest/node_modules/.install-stamp

@@ -7,6 +7,7 @@ module.exports = {
     '<rootDir>/monitoring/test',
     '<rootDir>/loadtest/test',
     '<rootDir>/k8s/test',
+    '<rootDir>/service/bench/test',
   ].filter((dir) => require('node:fs').existsSync(dir.replace('<rootDir>', __dirname))),
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } } }] },

@@ -12,7 +12,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { REPO_ROOT as ROOT } from '../lib/local-stack';
+import { REPO_ROOT as ROOT } from '../../scripts/lib/local-stack';
 import {
   TICK_US,
   bucketize,
@@ -140,7 +140,7 @@ export async function streamSection<R>(
   restWhileConnected: () => Promise<R>,
 ): Promise<{ counts: StreamCount[]; rest: R }> {
   const { sides } = options;
-  const clients = fork(path.join(ROOT, 'dist/scripts/bench/stream-clients.js'), [options.host, '0'], {
+  const clients = fork(path.join(ROOT, 'dist/service/bench/stream-clients.js'), [options.host, '0'], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const before: Record<Side, WorkerMemory[]> = {

@@ -5,13 +5,13 @@
  * inside each side's windows are summed by script, package or Node module, per request completed.
  * The profiler samples wall time: on a loaded machine a descheduled thread is charged to what it was
  * running, so read differences, not totals.
- * Usage: make build && node dist/scripts/bench/profile-open-loop.js (needs redis-server)
+ * Usage: make build && node dist/service/bench/profile-open-loop.js (needs redis-server)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../lib/free-port';
+import { freePort } from '../../scripts/lib/free-port';
 import {
   REPO_ROOT as ROOT,
   startMockExchangeProcess,
@@ -20,7 +20,7 @@ import {
   stopAll,
   stopProcess,
   waitForReadiness,
-} from '../lib/local-stack';
+} from '../../scripts/lib/local-stack';
 import { startBareBaseline } from './bare-baseline';
 import { childPids, fmt } from './measure';
 
@@ -44,7 +44,7 @@ function openLoop(url: string, seconds: number): Promise<{ completed: number }> 
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [path.join(ROOT, 'dist/scripts/bench/open-loop.js'), url, String(RATE), '300', String(seconds)],
+      [path.join(ROOT, 'dist/service/bench/open-loop.js'), url, String(RATE), '300', String(seconds)],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';

@@ -8,7 +8,7 @@
  *   (from the snapshot reaching the worker to the last socket write) and reports it to the primary.
  * - Every other request is answered with the service's price body and head (header names, order, values).
  * The primary answers GET /stats ({ open, fanoutMs }) and GET /reset on the control port.
- * Usage: node dist/scripts/bench/bare-server.js <config-json-file> (BareConfig below; bench.ts writes it)
+ * Usage: node dist/service/bench/bare-server.js <config-json-file> (BareConfig below; bench.ts writes it)
  */
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';

@@ -20,7 +20,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../lib/free-port';
+import { freePort } from '../../scripts/lib/free-port';
 import {
   REPO_ROOT as ROOT,
   need,
@@ -29,7 +29,7 @@ import {
   startServiceProcess,
   stopAll,
   waitForReadiness,
-} from '../lib/local-stack';
+} from '../../scripts/lib/local-stack';
 import { startBareBaseline } from './bare-baseline';
 import { TICK_US, buckets, childMemory, cpuTicks, fmt, median, sum } from './measure';
 import { bareStreamServer, serviceStreamServer, streamSection } from './stream-section';
@@ -89,7 +89,7 @@ async function closedLoop(url: string, seconds = SECONDS): Promise<Figures> {
     '--timeout',
     '5s',
     '-s',
-    path.join(ROOT, 'scripts/bench/wrk-report.lua'),
+    path.join(ROOT, 'service/bench/wrk-report.lua'),
     url,
   ]);
   return lastJsonLine(out) as Figures;
@@ -97,7 +97,7 @@ async function closedLoop(url: string, seconds = SECONDS): Promise<Figures> {
 
 async function openLoop(url: string): Promise<Figures> {
   const out = await run(process.execPath, [
-    path.join(ROOT, 'dist/scripts/bench/open-loop.js'),
+    path.join(ROOT, 'dist/service/bench/open-loop.js'),
     url,
     String(RATE),
     String(CONNECTIONS),

@@ -4,7 +4,7 @@
  * therefore shows up as latency (no coordinated omission), which a closed-loop tool would hide.
  * Raw keep-alive sockets and a minimal HTTP/1.1 response reader keep the generator itself cheap: it shares
  * the two cores with the server under test.
- * Usage: node dist/scripts/bench/open-loop.js <url> <rate> <connections> <seconds>
+ * Usage: node dist/service/bench/open-loop.js <url> <rate> <connections> <seconds>
  * Prints one JSON line: { target, sent, completed, errors, non2xx, rps, p50, p99, p999, max } (ms).
  */
 import net from 'node:net';

@@ -5,8 +5,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../lib/free-port';
-import { REPO_ROOT as ROOT, startProcess, waitFor } from '../lib/local-stack';
+import { freePort } from '../../scripts/lib/free-port';
+import { REPO_ROOT as ROOT, startProcess, waitFor } from '../../scripts/lib/local-stack';
 import type { BareConfig } from './bare-server';
 import { childPids, nodeFlags } from './measure';
 import { hasContentLength, headDifference, rawGet } from './raw-http';
@@ -48,7 +48,7 @@ export async function startBareBaseline(options: {
   };
   writeFileSync(path.join(options.tmp, 'bare.json'), JSON.stringify(bareConfig));
   const bareServer = startProcess(process.execPath, [
-    path.join(ROOT, 'dist/scripts/bench/bare-server.js'),
+    path.join(ROOT, 'dist/service/bench/bare-server.js'),
     path.join(options.tmp, 'bare.json'),
   ]);
   const bare = `http://127.0.0.1:${options.port}/`;
