@@ -25,7 +25,13 @@ export default tseslint.config(
   },
   {
     // Test code and command-line scripts may print.
-    files: ['**/test/**/*.ts', 'scripts/**/*.ts', 'service/bench/**/*.ts', 'loadtest/src/**/*.ts', 'mock-exchange/src/main.ts'],
+    files: [
+      '**/test/**/*.ts',
+      'scripts/**/*.ts',
+      'service/bench/**/*.ts',
+      'loadtest/src/**/*.ts',
+      'mock-exchange/src/main.ts',
+    ],
     rules: { 'no-console': 'off' },
   },
   {
