@@ -85,10 +85,10 @@ export function historyContract(name: string, make: () => Promise<PriceHistory>)
           candlesFromPoints(points, start, end + intervalMs - (end % intervalMs), intervalMs, CONTRACT_RULES),
         );
       }
-      // fine points older than their retention (30 min) are gone; the minutes still answer for them
-      expect(await history.oldest('eth-usdt')).toBeGreaterThanOrEqual(
-        points[points.length - 1]!.t - 30 * 60_000,
-      );
+      // fine points older than their retention (30 min) are gone, give or take what a trim leaves (Redis'
+      // MINID ~ drops whole stream nodes of up to 100 entries); the minutes still answer for them
+      const last = points[points.length - 1]!.t;
+      expect(await history.oldest('eth-usdt')).toBeGreaterThanOrEqual(last - 30 * 60_000 - 100 * 5_000);
       expect(await history.points('eth-usdt', start, start + 3_600_000)).toHaveLength(0);
       const [day] = await history.candles('eth-usdt', start, start + 86_400_000, 86_400_000);
       expect(day).toEqual(
