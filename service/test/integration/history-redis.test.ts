@@ -1,5 +1,10 @@
 import { Redis } from 'ioredis';
+import { createHistoryRecorder } from '../../src/application/history-recorder';
 import type { PriceHistory } from '../../src/application/price-history';
+import type { PriceSnapshot } from '../../src/application/price-snapshot';
+import { createLogger } from '../../src/observability/logger';
+import { createMetrics } from '../../src/observability/metrics';
+import { SNAPSHOT, T } from '../fixtures/snapshots';
 import { createRedisHistory } from '../../src/infrastructure/history/redis-history';
 import { CONTRACT_RETENTION, CONTRACT_RULES, historyContract, walkPoints } from '../helpers/history-contract';
 import { startRedis, type TestRedis } from '../helpers/redis';
@@ -92,5 +97,41 @@ describe('redis: shared by replicas', () => {
       'tags:{btc-usdt}:history:minutes',
       'tags:{btc-usdt}:history:points',
     ]);
+  });
+});
+
+describe('redis: nothing lost through an outage', () => {
+  test('When Redis is killed while rounds are published, then the held points are written in order when it is back', async () => {
+    const history = await ready(store('outage:'));
+    const followers: ((s: PriceSnapshot) => void)[] = [];
+    const recorder = createHistoryRecorder({
+      history,
+      feed: { follow: (f) => (followers.push(f), () => undefined) },
+      freshness: { freshnessMs: 5_000, maxStalenessMs: 60_000 },
+      refreshIntervalMs: 1_000,
+      maxPending: 100,
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger: createLogger({ level: 'error', service: 'test', silent: true }),
+      retryDelayMs: () => 50,
+    });
+    const publish = (second: number) => {
+      const at = T + second * 1_000 + 300;
+      const snapshot = {
+        ...SNAPSHOT,
+        price: { ...SNAPSHOT.price!, price: `3500.${second}`, timestampMs: at - 300 },
+      };
+      for (const f of followers) f({ ...snapshot, updatedAtMs: at });
+    };
+    await redis.kill();
+    for (let second = 0; second < 10; second++) publish(second);
+    expect(recorder.pending()).toBe(10);
+    await redis.restart();
+    await recorder.idle();
+    recorder.stop();
+    const stored = await ready(store('outage:'));
+    const points = await stored.points('eth-usdt', T, T + 60_000);
+    expect(points.map((p) => [p.t - T, 'price' in p ? p.price : '-'])).toEqual(
+      Array.from({ length: 10 }, (_, s) => [s * 1_000, `3500.${s}`]),
+    );
   });
 });
