@@ -8,6 +8,7 @@ import {
   openFrom,
 } from '../../domain/history/minute-candles';
 import { pointInEffect, type HistoryPoint, type InEffectRules } from '../../domain/history/price-point';
+import { decodePoint, encodePoint } from './history-codec';
 
 export interface HistoryRetention {
   /** Fine points (with their sources) are kept this long behind the newest point. */
@@ -62,8 +63,23 @@ class AgedList<T extends { readonly t: number } | { readonly startMs: number }> 
   }
 }
 
+/**
+ * A point as kept: its time and its encoded value (the Redis store's encoding), one string instead of an
+ * object per source: measured at about a third of the memory (scripts/history/measure-memory.ts).
+ */
+interface StoredPoint {
+  readonly t: number;
+  readonly text: string;
+}
+
+const decodeAll = (stored: readonly StoredPoint[]): HistoryPoint[] =>
+  stored.flatMap((s) => {
+    const point = decodePoint(s.t, s.text);
+    return point === undefined ? [] : [point];
+  });
+
 interface PairHistory {
-  readonly points: AgedList<HistoryPoint>;
+  readonly points: AgedList<StoredPoint>;
   readonly minutes: AgedList<Candle>;
 }
 
@@ -77,7 +93,7 @@ export function createMemoryHistory(retention: HistoryRetention, rules: InEffect
     let history = pairs.get(pair);
     if (history === undefined) {
       history = {
-        points: new AgedList<HistoryPoint>((p) => p.t),
+        points: new AgedList<StoredPoint>((p) => p.t),
         minutes: new AgedList<Candle>((c) => c.startMs),
       };
       pairs.set(pair, history);
@@ -90,10 +106,10 @@ export function createMemoryHistory(retention: HistoryRetention, rules: InEffect
       const { points, minutes } = of(pair);
       const previous = points.last;
       if (previous !== undefined && point.t <= previous.t) return 'duplicate';
-      points.push(point, point.t - retention.pointsMs);
+      points.push({ t: point.t, text: encodePoint(point) }, point.t - retention.pointsMs);
       const closed = previous === undefined ? undefined : minutesClosedBy(previous.t, point.t, rules);
       if (closed !== undefined) {
-        const around = points.range(closed.fromMs, closed.toMs, true);
+        const around = decodeAll(points.range(closed.fromMs, closed.toMs, true));
         for (const candle of candlesFromPoints(around, closed.fromMs, closed.toMs, MINUTE_MS, rules)) {
           if (isWorthStoring(candle)) minutes.push(candle, candle.startMs - retention.minutesMs);
         }
@@ -102,11 +118,11 @@ export function createMemoryHistory(retention: HistoryRetention, rules: InEffect
     },
 
     async pointAt(pair, t) {
-      return pointInEffect(of(pair).points.range(t + 1, t + 1, true), t, rules);
+      return pointInEffect(decodeAll(of(pair).points.range(t + 1, t + 1, true)), t, rules);
     },
 
     async points(pair, fromMs, toMs) {
-      return of(pair).points.range(fromMs, toMs, true);
+      return decodeAll(of(pair).points.range(fromMs, toMs, true));
     },
 
     async candles(pair, fromMs, toMs, intervalMs) {
@@ -116,7 +132,7 @@ export function createMemoryHistory(retention: HistoryRetention, rules: InEffect
       return assembleCandles({
         storedMinutes: minutes.range(fromMs, Math.min(toMs, openFromMs), false),
         openFromMs,
-        openPoints: last === undefined ? [] : points.range(openFromMs, toMs, true),
+        openPoints: last === undefined ? [] : decodeAll(points.range(openFromMs, toMs, true)),
         fromMs,
         toMs,
         intervalMs,
