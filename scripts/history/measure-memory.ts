@@ -7,6 +7,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Redis } from 'ioredis';
+import type { PriceHistory } from '../../service/src/application/price-history';
 import type { HistoryPoint } from '../../service/src/domain/history/price-point';
 import { createMemoryHistory } from '../../service/src/infrastructure/history/memory-history';
 import { createRedisHistory } from '../../service/src/infrastructure/history/redis-history';
@@ -86,6 +87,53 @@ async function measureRedis(): Promise<{ perPoint: number; perMinute: number; mi
   }
 }
 
+const MONTH_MS = 30 * 86_400_000;
+
+/** One point a minute for 30 days: every minute closed, as 30 days of history would leave them. */
+async function fillMonth(history: PriceHistory): Promise<void> {
+  for (let m = 0; m <= 30 * 1_440; m++)
+    await history.append('eth-usdt', { ...point(m), t: START + m * 60_000 });
+}
+
+/** Median ms of a 30-day range of 1h candles (720 candles from 43,200 minutes). */
+async function timeMonthOfHours(history: PriceHistory): Promise<number> {
+  const runs: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const begin = performance.now();
+    const candles = await history.candles('eth-usdt', START, START + MONTH_MS, 3_600_000);
+    runs.push(performance.now() - begin);
+    if (candles.length !== 720) throw new Error(`expected 720 candles, got ${candles.length}`);
+  }
+  return runs.sort((a, b) => a - b)[3]!;
+}
+
+async function measureMonth(): Promise<{ memoryMs: number; redisMs: number; redisBytes: number }> {
+  const memory = createMemoryHistory(retention, rules);
+  await fillMonth(memory);
+  const memoryMs = await timeMonthOfHours(memory);
+  const redis = await startRedis();
+  const admin = new Redis(redis.url);
+  const history = createRedisHistory({
+    topology: { kind: 'single', url: redis.url },
+    keyPrefix: 'month:',
+    commandTimeoutMs: 5_000,
+    retention,
+    rules,
+  });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await fillMonth(history);
+    const redisMs = await timeMonthOfHours(history);
+    const entries = await admin.xrange('month:{eth-usdt}:history:minutes', '-', '+');
+    const redisBytes = entries.reduce((n, [id, fields]) => n + id.length + fields.join('').length, 0);
+    return { memoryMs, redisMs, redisBytes };
+  } finally {
+    await history.close();
+    admin.disconnect();
+    await redis.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const inProcess = await measureProcess();
   const inRedis = await measureRedis();
@@ -99,6 +147,11 @@ async function main(): Promise<void> {
   console.log(
     `in Redis:   ${inRedis.perPoint.toFixed(0)} B/point, ${inRedis.perMinute.toFixed(0)} B/minute candle; ` +
       `defaults per pair: ${mb(inRedis.perPoint * DAY_POINTS + inRedis.perMinute * minutes30d)}`,
+  );
+  const month = await measureMonth();
+  console.log(
+    `30 days of 1h candles (720, from 43,200 minute candles): in process ${month.memoryMs.toFixed(1)} ms, ` +
+      `Redis ${month.redisMs.toFixed(1)} ms (median of 7), reading ${(month.redisBytes / 1024 / 1024).toFixed(1)} MiB of stream entries`,
   );
 }
 
