@@ -7,6 +7,8 @@ import type { HistoryPoint, InEffectRules } from './price-point';
  * never the fine points. These rules are shared by the in-memory and the Redis store.
  */
 export const MINUTE_MS = CANDLE_INTERVALS['1m'];
+/** Hour candles are closed from the minute candles the same way: a month of 1h candles reads 720 of them. */
+export const HOUR_MS = CANDLE_INTERVALS['1h'];
 
 /** A minute with nothing in effect and no point is not stored: a missing minute is a gap. */
 export function isWorthStoring(candle: Candle): boolean {
@@ -22,11 +24,12 @@ export function minutesClosedBy(
   previousT: number,
   newT: number,
   rules: InEffectRules,
+  lengthMs: number = MINUTE_MS,
 ): { readonly fromMs: number; readonly toMs: number } | undefined {
-  const fromMs = alignDown(previousT, MINUTE_MS);
-  const newMinute = alignDown(newT, MINUTE_MS);
+  const fromMs = alignDown(previousT, lengthMs);
+  const newMinute = alignDown(newT, lengthMs);
   if (newMinute <= fromMs) return undefined;
-  const lastInEffect = alignDown(previousT + rules.maxInEffectMs, MINUTE_MS) + MINUTE_MS;
+  const lastInEffect = alignDown(previousT + rules.maxInEffectMs, lengthMs) + lengthMs;
   return { fromMs, toMs: Math.min(newMinute, lastInEffect) };
 }
 
@@ -36,10 +39,19 @@ export function minutesClosedBy(
  * may see the point before its minutes: the open stretch starts at the last stored minute if that is
  * earlier, at most a few minutes back (further back, the minutes were gaps and are computed as such).
  */
-export function openFrom(lastPointT: number, lastStoredMinuteStart: number | undefined): number {
-  const lastMinute = alignDown(lastPointT, MINUTE_MS);
-  const afterStored = lastStoredMinuteStart === undefined ? lastMinute : lastStoredMinuteStart + MINUTE_MS;
-  return Math.max(lastMinute - 5 * MINUTE_MS, Math.min(lastMinute, afterStored));
+export function openFrom(
+  lastPointT: number,
+  lastStoredMinuteStart: number | undefined,
+  lengthMs: number = MINUTE_MS,
+): number {
+  const lastMinute = alignDown(lastPointT, lengthMs);
+  const afterStored = lastStoredMinuteStart === undefined ? lastMinute : lastStoredMinuteStart + lengthMs;
+  return Math.max(lastMinute - 5 * lengthMs, Math.min(lastMinute, afterStored));
+}
+
+/** The hour candles of [fromMs, toMs) (hour-aligned) worth storing, from that stretch's minute candles. */
+export function hoursFromMinutes(minutes: readonly Candle[], fromMs: number, toMs: number): Candle[] {
+  return regroupCandles(minutes, fromMs, toMs, HOUR_MS).filter(isWorthStoring);
 }
 
 /**
@@ -68,4 +80,24 @@ export function assembleCandles(input: {
       : Math.min(toMs, alignDown(last.t + rules.maxInEffectMs, MINUTE_MS) + MINUTE_MS);
   const open = openEnd > openStart ? candlesFromPoints(openPoints, openStart, openEnd, MINUTE_MS, rules) : [];
   return regroupCandles([...closed, ...open.filter(isWorthStoring)], fromMs, toMs, intervalMs);
+}
+
+/**
+ * For candles of whole hours over [fromMs, toMs) (hour-aligned): stored hours before `storedToMs`, then
+ * minute candles over [minutesFromMs, minutesToMs) for the hours still open (none past where the last price
+ * can be in effect: those are gaps).
+ */
+export function hourPlan(
+  lastPointT: number,
+  lastStoredHourStart: number | undefined,
+  fromMs: number,
+  toMs: number,
+  rules: InEffectRules,
+): { readonly storedToMs: number; readonly minutesFromMs: number; readonly minutesToMs: number } {
+  const hoursOpen = openFrom(lastPointT, lastStoredHourStart, HOUR_MS);
+  return {
+    storedToMs: Math.min(toMs, hoursOpen),
+    minutesFromMs: Math.max(fromMs, hoursOpen),
+    minutesToMs: Math.min(toMs, alignDown(lastPointT + rules.maxInEffectMs, HOUR_MS) + HOUR_MS),
+  };
 }

@@ -1,6 +1,5 @@
 import { isDecimalString, isPositiveDecimalString } from '../../domain/decimal';
 import type { Candle } from '../../domain/history/candles';
-import { MINUTE_MS } from '../../domain/history/minute-candles';
 import type { HistoryPoint, PointSource } from '../../domain/history/price-point';
 
 /**
@@ -49,7 +48,7 @@ export function decodePoint(t: number, text: string): HistoryPoint | undefined {
 }
 
 /** `[open, high, low, close, weightedSum, coveredMs, freshMs, degradedMs, staleMs, points]`; no OHLC for a gap. */
-export function encodeMinute(candle: Candle): string {
+export function encodeCandle(candle: Candle): string {
   const ohlc = candle.open === undefined ? [] : [candle.open, candle.high, candle.low, candle.close];
   return JSON.stringify([
     ...ohlc,
@@ -62,7 +61,8 @@ export function encodeMinute(candle: Candle): string {
   ]);
 }
 
-export function decodeMinute(startMs: number, text: string): Candle | undefined {
+/** A minute or an hour candle (`lengthMs`, from the stream it was read from). */
+export function decodeCandle(startMs: number, lengthMs: number, text: string): Candle | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -76,11 +76,11 @@ export function decodeMinute(startMs: number, text: string): Candle | undefined 
   ) as unknown[];
   if (!ohlc.every(isPositiveDecimalString) || !isDecimalString(weightedSum)) return undefined;
   const counts = [coveredMs, freshMs, degradedMs, staleMs, points];
-  if (!counts.every(isCount) || (coveredMs as number) > MINUTE_MS) return undefined;
+  if (!counts.every(isCount) || (coveredMs as number) > lengthMs) return undefined;
   const [open, high, low, close] = ohlc as string[];
   return {
     startMs,
-    endMs: startMs + MINUTE_MS,
+    endMs: startMs + lengthMs,
     ...(open === undefined ? {} : { open, high, low, close }),
     weightedSum,
     coveredMs: coveredMs as number,

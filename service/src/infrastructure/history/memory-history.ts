@@ -1,7 +1,11 @@
 import type { AppendResult, PriceHistory } from '../../application/price-history';
 import { candlesFromPoints, type Candle } from '../../domain/history/candles';
+import { regroupCandles } from '../../domain/history/candles';
 import {
   assembleCandles,
+  HOUR_MS,
+  hourPlan,
+  hoursFromMinutes,
   isWorthStoring,
   minutesClosedBy,
   MINUTE_MS,
@@ -81,6 +85,7 @@ const decodeAll = (stored: readonly StoredPoint[]): HistoryPoint[] =>
 interface PairHistory {
   readonly points: AgedList<StoredPoint>;
   readonly minutes: AgedList<Candle>;
+  readonly hours: AgedList<Candle>;
 }
 
 /**
@@ -88,6 +93,22 @@ interface PairHistory {
  * one pair are kept in time order; appending the first point of a minute closes the minutes before it.
  */
 export function createMemoryHistory(retention: HistoryRetention, rules: InEffectRules): PriceHistory {
+  /** Candles of whole minutes from the stored minutes and, for the minutes still open, the points. */
+  function minuteCandles(history: PairHistory, fromMs: number, toMs: number, intervalMs: number): Candle[] {
+    const { points, minutes } = history;
+    const last = points.last;
+    const openFromMs = last === undefined ? toMs : openFrom(last.t, minutes.last?.startMs);
+    return assembleCandles({
+      storedMinutes: minutes.range(fromMs, Math.min(toMs, openFromMs), false),
+      openFromMs,
+      openPoints: last === undefined ? [] : decodeAll(points.range(openFromMs, toMs, true)),
+      fromMs,
+      toMs,
+      intervalMs,
+      rules,
+    });
+  }
+
   const pairs = new Map<string, PairHistory>();
   const of = (pair: string): PairHistory => {
     let history = pairs.get(pair);
@@ -95,6 +116,7 @@ export function createMemoryHistory(retention: HistoryRetention, rules: InEffect
       history = {
         points: new AgedList<StoredPoint>((p) => p.t),
         minutes: new AgedList<Candle>((c) => c.startMs),
+        hours: new AgedList<Candle>((c) => c.startMs),
       };
       pairs.set(pair, history);
     }
@@ -103,7 +125,7 @@ export function createMemoryHistory(retention: HistoryRetention, rules: InEffect
 
   return {
     async append(pair, point): Promise<AppendResult> {
-      const { points, minutes } = of(pair);
+      const { points, minutes, hours } = of(pair);
       const previous = points.last;
       if (previous !== undefined && point.t <= previous.t) return 'duplicate';
       points.push({ t: point.t, text: encodePoint(point) }, point.t - retention.pointsMs);
@@ -112,6 +134,14 @@ export function createMemoryHistory(retention: HistoryRetention, rules: InEffect
         const around = decodeAll(points.range(closed.fromMs, closed.toMs, true));
         for (const candle of candlesFromPoints(around, closed.fromMs, closed.toMs, MINUTE_MS, rules)) {
           if (isWorthStoring(candle)) minutes.push(candle, candle.startMs - retention.minutesMs);
+        }
+      }
+      const closedHours =
+        previous === undefined ? undefined : minutesClosedBy(previous.t, point.t, rules, HOUR_MS);
+      if (closedHours !== undefined) {
+        const { fromMs, toMs } = closedHours;
+        for (const hour of hoursFromMinutes(minutes.range(fromMs, toMs, false), fromMs, toMs)) {
+          hours.push(hour, hour.startMs - retention.minutesMs);
         }
       }
       return 'written';
@@ -126,18 +156,17 @@ export function createMemoryHistory(retention: HistoryRetention, rules: InEffect
     },
 
     async candles(pair, fromMs, toMs, intervalMs) {
-      const { points, minutes } = of(pair);
-      const last = points.last;
-      const openFromMs = last === undefined ? toMs : openFrom(last.t, minutes.last?.startMs);
-      return assembleCandles({
-        storedMinutes: minutes.range(fromMs, Math.min(toMs, openFromMs), false),
-        openFromMs,
-        openPoints: last === undefined ? [] : decodeAll(points.range(openFromMs, toMs, true)),
-        fromMs,
-        toMs,
-        intervalMs,
-        rules,
-      });
+      const history = of(pair);
+      const last = history.points.last;
+      if (intervalMs % HOUR_MS !== 0 || last === undefined)
+        return minuteCandles(history, fromMs, toMs, intervalMs);
+      const plan = hourPlan(last.t, history.hours.last?.startMs, fromMs, toMs, rules);
+      const stored = history.hours.range(fromMs, plan.storedToMs, false);
+      const open =
+        plan.minutesToMs > plan.minutesFromMs
+          ? minuteCandles(history, plan.minutesFromMs, plan.minutesToMs, MINUTE_MS)
+          : [];
+      return regroupCandles([...stored, ...open], fromMs, toMs, intervalMs);
     },
 
     async oldest(pair) {

@@ -1,7 +1,11 @@
 import type { AppendResult, PriceHistory } from '../../application/price-history';
 import { candlesFromPoints, type Candle } from '../../domain/history/candles';
+import { regroupCandles } from '../../domain/history/candles';
 import {
   assembleCandles,
+  HOUR_MS,
+  hourPlan,
+  hoursFromMinutes,
   isWorthStoring,
   minutesClosedBy,
   MINUTE_MS,
@@ -9,7 +13,7 @@ import {
 } from '../../domain/history/minute-candles';
 import { pointInEffect, type HistoryPoint, type InEffectRules } from '../../domain/history/price-point';
 import { createRedisClient, pairTag, type RedisTopology } from '../redis/redis-client';
-import { decodeMinute, decodePoint, encodeMinute, encodePoint, entryTime } from './history-codec';
+import { decodeCandle, decodePoint, encodeCandle, encodePoint, entryTime } from './history-codec';
 import type { HistoryRetention } from './memory-history';
 
 export interface RedisHistoryOptions {
@@ -40,6 +44,20 @@ export function createRedisHistory(options: RedisHistoryOptions): PriceHistory {
   });
   const pointsKey = (pair: string) => `${options.keyPrefix}${pairTag(pair)}:history:points`;
   const minutesKey = (pair: string) => `${options.keyPrefix}${pairTag(pair)}:history:minutes`;
+  const hoursKey = (pair: string) => `${options.keyPrefix}${pairTag(pair)}:history:hours`;
+
+  async function readCandles(key: string, lengthMs: number, fromMs: number, toMs: number): Promise<Candle[]> {
+    if (toMs <= fromMs) return [];
+    const entries = (await client.xrange(key, String(fromMs), String(toMs - 1))) as Entry[];
+    return entries.flatMap(([id, fields]): Candle[] => {
+      const startMs = entryTime(id);
+      const candle =
+        startMs === undefined || fields[1] === undefined
+          ? undefined
+          : decodeCandle(startMs, lengthMs, fields[1]);
+      return candle === undefined ? [] : [candle];
+    });
+  }
 
   async function add(key: string, t: number, cutoffMs: number, value: string): Promise<AppendResult> {
     try {
@@ -78,13 +96,36 @@ export function createRedisHistory(options: RedisHistoryOptions): PriceHistory {
     const previous = await lastEntry(pointsKey(pair), String(t - 1));
     const previousT = previous === undefined ? undefined : entryTime(previous[0]);
     const closed = previousT === undefined ? undefined : minutesClosedBy(previousT, t, rules);
-    if (closed === undefined) return;
+    if (closed === undefined || previousT === undefined) return;
     const around = await readPoints(pair, closed.fromMs, closed.toMs);
     for (const candle of candlesFromPoints(around, closed.fromMs, closed.toMs, MINUTE_MS, rules)) {
       if (!isWorthStoring(candle)) continue;
       // A replica that closed it first wins; the same points give the same candle.
-      await add(minutesKey(pair), candle.startMs, candle.startMs - retention.minutesMs, encodeMinute(candle));
+      await add(minutesKey(pair), candle.startMs, candle.startMs - retention.minutesMs, encodeCandle(candle));
     }
+    const hours = minutesClosedBy(previousT, t, rules, HOUR_MS);
+    if (hours === undefined) return;
+    const minutes = await readCandles(minutesKey(pair), MINUTE_MS, hours.fromMs, hours.toMs);
+    for (const hour of hoursFromMinutes(minutes, hours.fromMs, hours.toMs)) {
+      await add(hoursKey(pair), hour.startMs, hour.startMs - retention.minutesMs, encodeCandle(hour));
+    }
+  }
+
+  /** Candles of whole minutes from the stored minutes and, for the minutes still open, the points. */
+  async function minuteCandles(
+    pair: string,
+    fromMs: number,
+    toMs: number,
+    intervalMs: number,
+    lastT: number,
+  ) {
+    const lastMinute = await lastEntry(minutesKey(pair), '+');
+    const openFromMs = openFrom(lastT, lastMinute === undefined ? undefined : entryTime(lastMinute[0]));
+    const [storedMinutes, openPoints] = await Promise.all([
+      readCandles(minutesKey(pair), MINUTE_MS, fromMs, Math.min(toMs, openFromMs)),
+      openFromMs >= toMs ? Promise.resolve([]) : readPoints(pair, openFromMs, toMs),
+    ]);
+    return assembleCandles({ storedMinutes, openFromMs, openPoints, fromMs, toMs, intervalMs, rules });
   }
 
   return {
@@ -102,27 +143,25 @@ export function createRedisHistory(options: RedisHistoryOptions): PriceHistory {
     points: readPoints,
 
     async candles(pair, fromMs, toMs, intervalMs) {
-      const [lastPoint, lastMinute] = await Promise.all([
-        lastEntry(pointsKey(pair), '+'),
-        lastEntry(minutesKey(pair), '+'),
-      ]);
+      const lastPoint = await lastEntry(pointsKey(pair), '+');
       const lastT = lastPoint === undefined ? undefined : entryTime(lastPoint[0]);
-      const lastMinuteStart = lastMinute === undefined ? undefined : entryTime(lastMinute[0]);
-      const openFromMs = lastT === undefined ? toMs : openFrom(lastT, lastMinuteStart);
-      const storedTo = Math.min(toMs, openFromMs);
-      const [minuteEntries, openPoints] = await Promise.all([
-        storedTo > fromMs
-          ? (client.xrange(minutesKey(pair), String(fromMs), String(storedTo - 1)) as Promise<Entry[]>)
-          : Promise.resolve([] as Entry[]),
-        lastT === undefined || openFromMs >= toMs ? Promise.resolve([]) : readPoints(pair, openFromMs, toMs),
+      if (lastT === undefined) return regroupCandles([], fromMs, toMs, intervalMs);
+      if (intervalMs % HOUR_MS !== 0) return minuteCandles(pair, fromMs, toMs, intervalMs, lastT);
+      const lastHour = await lastEntry(hoursKey(pair), '+');
+      const plan = hourPlan(
+        lastT,
+        lastHour === undefined ? undefined : entryTime(lastHour[0]),
+        fromMs,
+        toMs,
+        rules,
+      );
+      const [stored, open] = await Promise.all([
+        readCandles(hoursKey(pair), HOUR_MS, fromMs, plan.storedToMs),
+        plan.minutesToMs > plan.minutesFromMs
+          ? minuteCandles(pair, plan.minutesFromMs, plan.minutesToMs, MINUTE_MS, lastT)
+          : Promise.resolve([]),
       ]);
-      const storedMinutes = minuteEntries.flatMap(([id, fields]): Candle[] => {
-        const startMs = entryTime(id);
-        const candle =
-          startMs === undefined || fields[1] === undefined ? undefined : decodeMinute(startMs, fields[1]);
-        return candle === undefined ? [] : [candle];
-      });
-      return assembleCandles({ storedMinutes, openFromMs, openPoints, fromMs, toMs, intervalMs, rules });
+      return regroupCandles([...stored, ...open], fromMs, toMs, intervalMs);
     },
 
     async oldest(pair) {
