@@ -1,4 +1,5 @@
 import { LEASE_RESULTS } from '../application/ports';
+import { APPEND_RESULTS } from '../application/price-history';
 import { CACHE_RESULTS, CACHE_TIERS } from '../application/price-reader';
 import { REFRESH_RESULTS } from '../application/price-refresher';
 import type { Config } from '../config';
@@ -32,5 +33,6 @@ export function metricVocabulary(config: Config): Vocabulary {
     streamEventTypes: STREAM_EVENT_TYPES,
     cacheTiers: CACHE_TIERS,
     cacheResults: CACHE_RESULTS,
+    historyAppendResults: APPEND_RESULTS,
   };
 }

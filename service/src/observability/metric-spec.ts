@@ -26,6 +26,7 @@ export interface Vocabulary {
   readonly streamEventTypes: readonly string[];
   readonly cacheTiers: readonly string[];
   readonly cacheResults: readonly string[];
+  readonly historyAppendResults: readonly string[];
 }
 
 export interface MetricSpec {
@@ -49,6 +50,9 @@ const UPSTREAM_DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 const STREAM_FANOUT_BUCKETS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
 ];
+
+/** From a write right after publishing to one after a long store outage. */
+const HISTORY_WRITE_LAG_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800];
 
 export const METRICS = {
   httpDuration: {
@@ -259,6 +263,46 @@ export const METRICS = {
     type: 'histogram',
     help: "Time from a snapshot reaching a worker's stream to the last subscriber's socket write, per snapshot and worker.",
     buckets: STREAM_FANOUT_BUCKETS,
+  },
+  historyPointsWritten: {
+    name: 'price_history_points_written_total',
+    type: 'counter',
+    help: 'Price history points appended to the history store, by pair and result: written, or duplicate (already stored by another replica for that round).',
+    labels: ['pair', 'result'],
+    zero: { pair: 'pairs', result: 'historyAppendResults' },
+  },
+  historyWriteFailures: {
+    name: 'price_history_write_failures_total',
+    type: 'counter',
+    help: 'Failed attempts to append a price history point (the store unreachable or failing); the point is kept and retried.',
+    labels: ['pair'],
+    zero: { pair: 'pairs' },
+  },
+  historyPointsDropped: {
+    name: 'price_history_points_dropped_total',
+    type: 'counter',
+    help: 'Price history points dropped unwritten because HISTORY_PENDING_MAX_POINTS were already held during a store outage.',
+    labels: ['pair'],
+    zero: { pair: 'pairs' },
+  },
+  historyPointsPending: {
+    name: 'price_history_points_pending',
+    type: 'gauge',
+    help: 'Price history points held in memory, waiting to be written (non-zero during a store outage).',
+    aggregator: 'sum',
+  },
+  historyWriteLag: {
+    name: 'price_history_write_lag_seconds',
+    type: 'histogram',
+    help: 'Time from a snapshot being published to its price history point being stored (long after an outage).',
+    buckets: HISTORY_WRITE_LAG_BUCKETS,
+  },
+  historyOldestPoint: {
+    name: 'price_history_oldest_point_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time of the oldest price history point kept, by pair: how far back the fine history reaches.',
+    labels: ['pair'],
+    aggregator: 'min',
   },
 } as const satisfies Record<string, MetricSpec>;
 

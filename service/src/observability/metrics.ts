@@ -28,6 +28,7 @@ const EMPTY: Vocabulary = {
   streamEventTypes: [],
   cacheTiers: [],
   cacheResults: [],
+  historyAppendResults: [],
 };
 
 /** A prom-client metric built from its spec, registered, its known series at 0. */
@@ -142,6 +143,12 @@ export function createMetrics(options: {
   const streamEvents = counter(METRICS.streamEvents);
   const streamDropped = counter(METRICS.streamDropped);
   const streamFanout = histogram(METRICS.streamFanout);
+  const historyWritten = counter(METRICS.historyPointsWritten);
+  const historyFailures = counter(METRICS.historyWriteFailures);
+  const historyDropped = counter(METRICS.historyPointsDropped);
+  const historyPending = gauge(METRICS.historyPointsPending);
+  const historyWriteLag = histogram(METRICS.historyWriteLag);
+  const historyOldest = gauge(METRICS.historyOldestPoint);
 
   return {
     registry,
@@ -259,6 +266,24 @@ export function createMetrics(options: {
     },
     streamFanout(seconds: number) {
       streamFanout.observe(seconds);
+    },
+    historyWritten(pair: string, result: string) {
+      historyWritten.inc({ pair, result });
+    },
+    historyWriteFailed(pair: string) {
+      historyFailures.inc({ pair });
+    },
+    historyDropped(pair: string) {
+      historyDropped.inc({ pair });
+    },
+    historyPending(count: number) {
+      historyPending.set(count);
+    },
+    historyWriteLag(seconds: number) {
+      historyWriteLag.observe(seconds);
+    },
+    historyOldest(pair: string, unixSeconds: number) {
+      historyOldest.set({ pair }, unixSeconds);
     },
   };
 }

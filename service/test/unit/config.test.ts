@@ -35,6 +35,7 @@ describe('loadConfig: defaults', () => {
         breakerVolumeThreshold: 3,
         breakerResetMs: 10_000,
       },
+      history: { pointsRetentionMs: 86_400_000, minutesRetentionMs: 2_592_000_000, maxPendingPoints: 3_600 },
       shutdownTimeoutMs: 10_000,
       drainDelayMs: 0,
       drainIdleGraceMs: 1000,

@@ -168,6 +168,37 @@ export const priceSettings = {
       doc: 'an open breaker turns half-open after this',
     }),
   },
+  /** Price history: what is kept, and how much is held while the store is unreachable. */
+  history: {
+    pointsRetentionMs: int({
+      env: 'HISTORY_POINTS_RETENTION',
+      min: 60,
+      max: 7 * 86_400,
+      default: 86_400,
+      unit: 's',
+      doc: 'price history: every published price, with the sources that made it, is kept this long',
+      k8s: {},
+      toConfig: (seconds) => seconds * 1000,
+    }),
+    minutesRetentionMs: int({
+      env: 'HISTORY_MINUTES_RETENTION',
+      min: 3_600,
+      max: 400 * 86_400,
+      default: 30 * 86_400,
+      unit: 's',
+      doc: 'price history: one-minute candles (what candles of 1m and coarser are built from) are kept this long',
+      k8s: {},
+      toConfig: (seconds) => seconds * 1000,
+    }),
+    maxPendingPoints: int({
+      env: 'HISTORY_PENDING_MAX_POINTS',
+      min: 1,
+      max: 1_000_000,
+      default: 3_600,
+      doc: 'price history points held in memory while the history store (Redis) is unreachable, written in order when it is back; past this the oldest are dropped',
+      k8s: {},
+    }),
+  },
 };
 
 function sourceUrlVariable(name: ExchangeName): string {
