@@ -1,6 +1,7 @@
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import openapi from '../../openapi.json';
-import { PROBLEMS } from '../../src/presentation/problem';
+import { PROBLEMS, problemType } from '../../src/presentation/problem';
 import { stubRoutes } from '../fixtures/route-table';
 import { exchange, header, parseResponses } from '../helpers/raw-http';
 import { eventually, sample } from '../helpers/metrics';
@@ -154,4 +155,18 @@ test('When the OpenAPI document lists problem codes, then they are exactly the c
   for (const [code, { status }] of Object.entries(PROBLEMS)) {
     expect([code, documented.has(status)]).toEqual([code, true]);
   }
+});
+
+test('When docs/api.md lists the error codes, then its table is the catalogue: every code, its status and its type URI', () => {
+  const doc = readFileSync(`${__dirname}/../../../docs/api.md`, 'utf8');
+  const rows = new Map(
+    [...doc.matchAll(/^\| `([A-Z_]+)`\s*\| (\d{3})[^|]*\| `(urn:[^`]+)`/gm)].map((m) => [
+      m[1],
+      [Number(m[2]), m[3]],
+    ]),
+  );
+  for (const [code, { status }] of Object.entries(PROBLEMS)) {
+    expect([code, rows.get(code)]).toEqual([code, [status, problemType(code as keyof typeof PROBLEMS)]]);
+  }
+  expect([...rows.keys()].sort()).toEqual(Object.keys(PROBLEMS).sort());
 });
