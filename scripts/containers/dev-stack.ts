@@ -63,7 +63,7 @@ export async function checkDevStack(report: Report, stateDir: string): Promise<v
       openapi.info.version = marker;
       await writeFile(spec, JSON.stringify(openapi, null, 2));
       // And a TypeScript source: tsx watch restarts on either.
-      const app = join(copy, 'service/src/presentation/app.ts');
+      const app = join(copy, 'service/src/presentation/index-routes.ts');
       await writeFile(app, `${await readFile(app, 'utf8')}\n// hot reload probe ${marker}\n`);
       const started = Date.now();
       await waitFor(
