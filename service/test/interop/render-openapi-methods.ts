@@ -8,8 +8,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { LIVE_PAGE_PATHS } from '../../src/presentation/live-page';
-import { createRoutes, type Route } from '../../src/presentation/routes';
+import type { Route } from '../../src/presentation/routes';
+import { stubRoutes } from '../fixtures/route-table';
 
 const DOCUMENT = path.join(__dirname, '../../openapi.json');
 /** Every method an OpenAPI path item can describe other than GET and HEAD: all of them answer 405. */
@@ -29,16 +29,7 @@ interface Document {
 
 /** The route table itself (its handlers are not needed to know its paths and methods). */
 export function routeTable(): readonly Route[] {
-  const none = () => 0;
-  return createRoutes({
-    livePage: { paths: LIVE_PAGE_PATHS, serve: none },
-    apiIndex: none,
-    openapi: none,
-    price: none,
-    stream: none,
-    liveness: none,
-    readiness: none,
-  });
+  return stubRoutes();
 }
 
 /** `/api/v1/prices/:pair` → `/api/v1/prices/{pair}` */
