@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { closeRedisClient, createRedisClient } from '../../src/infrastructure/redis/redis-client';
 import { eventually, sample } from '../helpers/metrics';
 import { price, useRedisBackend } from '../helpers/redis-scenario';
 import { startRedisSentinel, type TestSentinel } from '../helpers/redis-topologies';
@@ -26,6 +27,33 @@ const context = useRedisBackend(async () => {
     },
     stop: () => sentinel.stop(),
   };
+});
+
+// The order matters: this test needs the master the failover test below kills.
+test('When a reconnect is cut short while it asks the sentinel for the master (as the failover detector does on +switch-master), then the client connects again instead of ending for good', async () => {
+  const client = createRedisClient({ topology: context.backend.topology, commandTimeoutMs: 1000 });
+  try {
+    await eventually(
+      async () => client.status,
+      (s) => s === 'ready',
+      { what: 'client ready' },
+    );
+    const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+    // What ioredis's FailoverDetector does: the connector's disconnect. Landing while the reconnect below is
+    // resolving the master, it makes that attempt reject, and ioredis sets the client to 'end'.
+    const connector = (client as unknown as { connector: { disconnect(): void } }).connector;
+    client.once('connecting', () => connector.disconnect());
+    client.disconnect(true);
+    await ended;
+    await eventually(
+      async () => client.status,
+      (s) => s === 'ready',
+      { what: 'client ready again after the cut-short reconnect', timeoutMs: 10_000, intervalMs: 20 },
+    );
+    expect(await client.ping()).toBe('PONG');
+  } finally {
+    await closeRedisClient(client);
+  }
 });
 
 const leases = (text: string, result: string) => sample(text, 'price_refresh_leases_total', { result }) ?? 0;

@@ -4,7 +4,13 @@ import type { SourceOutcome } from '../../domain/aggregation';
 import type { PriceSnapshot } from '../../application/price-snapshot';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
-import { createRedisClient, describeTopology, pairTag, type RedisTopology } from '../redis/redis-client';
+import {
+  closeRedisClient,
+  createRedisClient,
+  describeTopology,
+  pairTag,
+  type RedisTopology,
+} from '../redis/redis-client';
 import { parseSnapshot, parseSourceResult } from './snapshot-schema';
 
 const tracer = trace.getTracer('redis-cache');
@@ -162,11 +168,7 @@ export function createRedisCache(
 
     async close() {
       closing = true;
-      try {
-        await client.quit();
-      } catch {
-        client.disconnect();
-      }
+      await closeRedisClient(client);
     },
   };
 }

@@ -12,7 +12,7 @@ import {
   openFrom,
 } from '../../domain/history/minute-candles';
 import { pointInEffect, type HistoryPoint, type InEffectRules } from '../../domain/history/price-point';
-import { createRedisClient, pairTag, type RedisTopology } from '../redis/redis-client';
+import { closeRedisClient, createRedisClient, pairTag, type RedisTopology } from '../redis/redis-client';
 import { decodeCandle, decodePoint, encodeCandle, encodePoint, entryTime } from './history-codec';
 import type { HistoryRetention } from './memory-history';
 
@@ -170,11 +170,7 @@ export function createRedisHistory(options: RedisHistoryOptions): PriceHistory {
     },
 
     async close() {
-      try {
-        await client.quit();
-      } catch {
-        client.disconnect();
-      }
+      await closeRedisClient(client);
     },
   };
 }

@@ -1,6 +1,11 @@
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { ClientRateLimiter, RateLimitDecision } from '../../application/ports';
-import { createRedisClient, type RedisClient, type RedisTopology } from '../redis/redis-client';
+import {
+  closeRedisClient,
+  createRedisClient,
+  type RedisClient,
+  type RedisTopology,
+} from '../redis/redis-client';
 
 /** Clients one process counts per window without Redis: ~100 B each, ~10 MB at most per worker. */
 export const DEFAULT_MAX_KEYS = 100_000;
@@ -113,7 +118,7 @@ export function createClientRateLimiter(options: ClientRateLimiterOptions): Clie
       }
     },
     async close() {
-      await client.quit().catch(() => client.disconnect());
+      await closeRedisClient(client);
     },
   };
 }

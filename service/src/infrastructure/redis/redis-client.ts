@@ -111,7 +111,60 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
     }
   }
   client.on('error', () => undefined);
+  if (client instanceof Redis) reconnectAfterUnaskedEnd(client);
   return client;
+}
+
+/** Clients their owner closed (`quit`, `disconnect`): their 'end' is final. */
+const closedByOwner = new WeakSet<RedisClient>();
+
+/**
+ * ioredis gives up for good (status 'end', no more reconnects) when a connect attempt is cut short rather
+ * than failing: with Sentinel, the failover detector's disconnect on `+switch-master` can land while a
+ * reconnect is still asking the sentinel for the master, the attempt rejects with "Connection is closed."
+ * and the client never tries again (seen as `redis_connection_up` 0 for minutes after a failover on a busy
+ * machine). "Reconnect forever" has to mean forever: an 'end' the owner did not ask for is followed by a new
+ * connect after the usual backoff.
+ */
+function reconnectAfterUnaskedEnd(client: Redis): void {
+  // ioredis clears its own "closed on purpose" flag before 'end', so the owner's calls are noted here.
+  const quit = client.quit.bind(client);
+  const disconnect = client.disconnect.bind(client);
+  client.quit = ((...args: Parameters<typeof quit>) => {
+    closedByOwner.add(client);
+    return quit(...args);
+  }) as typeof client.quit;
+  client.disconnect = (reconnect = false) => {
+    if (!reconnect) closedByOwner.add(client);
+    disconnect(reconnect);
+  };
+  let attempts = 0;
+  client.on('ready', () => {
+    attempts = 0;
+  });
+  client.on('end', () => {
+    if (closedByOwner.has(client)) return;
+    const timer = setTimeout(() => {
+      if (closedByOwner.has(client) || client.status !== 'end') return;
+      client.connect().catch(() => undefined); // a failed attempt ends again and comes back here
+    }, reconnectDelayMs(++attempts));
+    timer.unref();
+  });
+}
+
+/**
+ * Closes a client for good: pending replies are waited for when connected, otherwise it is dropped. The
+ * disconnect after a quit is not redundant: QUIT closes the master connection only, and ioredis leaves the
+ * Sentinel failover detector's subscriptions open, reconnecting to the sentinels every minute for the
+ * life of the process.
+ */
+export async function closeRedisClient(client: RedisClient): Promise<void> {
+  try {
+    await client.quit();
+  } catch {
+    // not connected: nothing to wait for
+  }
+  client.disconnect();
 }
 
 /** For logs: the topology without credentials. */
