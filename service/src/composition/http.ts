@@ -1,5 +1,6 @@
 import type { RequestListener } from 'node:http';
 import type { SharedCache } from '../application/ports';
+import type { PriceHistory } from '../application/price-history';
 import { createPriceFeed } from '../application/price-feed';
 import { createPriceReader, type PriceReader } from '../application/price-reader';
 import type { PriceSnapshot } from '../application/price-snapshot';
@@ -48,7 +49,14 @@ export interface HttpParts {
 /** The read path: L1, L2, the route table's handlers, Express behind the fast dispatcher. */
 export function buildHttp(
   config: Config,
-  deps: { metrics: Metrics; logger: Logger; shared: SharedCache; isDraining: () => boolean },
+  deps: {
+    metrics: Metrics;
+    logger: Logger;
+    shared: SharedCache;
+    /** The process's history (its store, or the primary's over IPC); an empty one of its own if not given. */
+    history?: PriceHistory;
+    isDraining: () => boolean;
+  },
 ): HttpParts {
   const { metrics } = deps;
   const pairs = config.pairs.map((p) => p.slug);

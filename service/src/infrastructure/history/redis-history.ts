@@ -169,6 +169,11 @@ export function createRedisHistory(options: RedisHistoryOptions): PriceHistory {
       return entry === undefined ? undefined : entryTime(entry[0]);
     },
 
+    async newest(pair) {
+      const entry = await lastEntry(pointsKey(pair), '+');
+      return entry === undefined ? undefined : entryTime(entry[0]);
+    },
+
     async close() {
       try {
         await client.quit();
