@@ -81,12 +81,17 @@ afterEach(() => {
 });
 
 const get = (path: string, headers: Record<string, string> = {}) => fetch(`${base}${path}`, { headers });
+/** A JSON answer as the tests read it: a problem, a price, or candles. */
+interface Body extends Record<string, unknown> {
+  readonly candles: Record<string, unknown>[];
+  readonly next: string | null;
+  readonly code?: string;
+}
 const json = async (path: string) => {
   const res = await get(path);
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Body };
 };
-const invalidNames = (body: Record<string, any>) =>
-  (body['invalid-params'] as { name: string }[]).map((p) => p.name);
+const invalidNames = (body: Body) => (body['invalid-params'] as { name: string }[]).map((p) => p.name);
 
 describe('GET …/at/{time}', () => {
   test('When asked at an instant, then the price in effect, since when, its sources; final and immutable', async () => {
@@ -251,12 +256,12 @@ describe('GET …/candles', () => {
 
   test('When a page limit is given, then pages follow one another through `next` until none is left', async () => {
     const first = await json(`/candles?interval=1m&from=${T0}&to=${NOW}&limit=2`);
-    expect(first.body.candles.map((c: { start: string }) => c.start)).toEqual([iso(s(0)), iso(s(60))]);
+    expect(first.body.candles.map((c) => c.start)).toEqual([iso(s(0)), iso(s(60))]);
     const next = new URL(first.body.next as string, base);
     const second = (await (
       await fetch(`${base.split('/api')[0]}${next.pathname}${next.search}`)
-    ).json()) as any;
-    expect(second.candles.map((c: { start: string }) => c.start)).toEqual([iso(s(120))]);
+    ).json()) as Body;
+    expect(second.candles.map((c) => c.start)).toEqual([iso(s(120))]);
     expect(second.next).toBeNull();
   });
 
