@@ -7,7 +7,6 @@ import { createMemoryHistory, type HistoryRetention } from '../infrastructure/hi
 import { createRedisHistory } from '../infrastructure/history/redis-history';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import type { ShutdownStep } from './serving';
 
 /**
  * How long a price stays in effect with no point after it: the maximum staleness. The service publishes a
@@ -49,8 +48,8 @@ const FLUSH_TIMEOUT_MS = 1_000;
 export interface HistoryWriter {
   /** A snapshot this process published: recorded off the caller's path (queued, written by one loop). */
   record(snapshot: PriceSnapshot): void;
-  /** Flush what is pending (bounded), stop, close the store: after the refresher has stopped. */
-  readonly step: ShutdownStep;
+  /** Flush what is pending (bounded), stop, close the store: a shutdown step, after the refresher's. */
+  readonly step: { readonly name: string; run(): Promise<void> };
 }
 
 /** The recorder behind the publishing process's own publish (cluster primary, or the only process). */
