@@ -123,3 +123,44 @@ test('When the only replica restarts, then the history it wrote before is served
   expect(await Promise.all(paths.map((p) => body(again, p)))).toEqual(before);
   expect(before[1]!.text).toContain('"gap":false');
 }, 60_000);
+
+test('When Redis is unreachable for 10 s mid-run, then the points published meanwhile are written after it, in order: no gap', async () => {
+  const service = await replica('outage:');
+  const t = Date.now();
+  await eventually(
+    () => body(service, `/at/${t}`),
+    (r) => r.status === 200 && (JSON.parse(r.text) as { final: boolean }).final,
+    { what: 'history before the outage' },
+  );
+  // Every client of this Redis is held for 10 s (its data kept): the service's commands time out meanwhile.
+  const pause = new Redis(redis.url);
+  await pause.call('CLIENT', 'PAUSE', '10000', 'ALL');
+  pause.disconnect();
+  const failures = async () =>
+    sample(await service.metricsText(), 'price_history_write_failures_total', { pair: 'eth-usdt' }) ?? 0;
+  await eventually(failures, (n) => n > 0, { what: 'history writes failing' });
+  await eventually(
+    () => pending(service),
+    (n) => n > 10,
+    { what: 'points held', timeoutMs: 15_000 },
+  );
+  await eventually(
+    () => pending(service),
+    (n) => n === 0,
+    { what: 'held points written', timeoutMs: 30_000 },
+  );
+  const end = Date.now();
+  const from = Math.ceil(t / 1_000) * 1_000;
+  const to = Math.floor(end / 1_000) * 1_000;
+  for (const interval of ['1s', '1m']) {
+    const res = await body(service, `/candles?interval=${interval}&from=${from}&to=${to}`);
+    expect(res.status).toBe(200);
+    const candles = (JSON.parse(res.text) as { candles: { gap: boolean; start: string }[] }).candles;
+    expect(candles.length).toBeGreaterThan(0);
+    expect(candles.filter((c) => c.gap).map((c) => c.start)).toEqual([]);
+  }
+  expect(await failures()).toBeGreaterThan(0);
+  expect(
+    sample(await service.metricsText(), 'price_history_points_dropped_total', { pair: 'eth-usdt' }) ?? 0,
+  ).toBe(0);
+}, 90_000);
