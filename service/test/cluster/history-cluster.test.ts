@@ -1,12 +1,23 @@
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
+import { Redis } from 'ioredis';
 import { startMockExchange, type MockExchange } from '../../../mock-exchange/src/mock-exchange';
 import { spawnCluster, type TestCluster } from '../helpers/cluster';
 import { eventually, sample } from '../helpers/metrics';
+import { startRedis } from '../helpers/redis';
 
-// The real clustered process without Redis: the primary holds the history, its two workers ask it over IPC.
+// The real clustered process. Without Redis the primary holds the history and its two workers ask it over
+// IPC; with Redis the workers read it there themselves.
 let mock: MockExchange;
 let cluster: TestCluster;
+
+/** Waits until the history holds a point after `t`: from then on an answer at `t` is final. */
+const finalAt = (t: number) =>
+  eventually(
+    () => request(`/api/v1/prices/eth-usdt/at/${t}`),
+    (r) => r.status === 200 && (JSON.parse(r.body) as { final: boolean }).final,
+    { what: 'a final answer at a past instant' },
+  );
 
 /** A new TCP connection per request, so the cluster's round robin spreads them over the workers. */
 function request(urlPath: string): Promise<{ status: number; body: string }> {
@@ -40,11 +51,7 @@ test('When a worker is respawned, then it serves the same history as the other, 
   const t = Date.now();
   // The instant is past once the history holds a point after it: from then on the answer is final.
   const at = `/api/v1/prices/eth-usdt/at/${t}`;
-  await eventually(
-    () => request(at),
-    (r) => r.status === 200 && (JSON.parse(r.body) as { final: boolean }).final,
-    { what: 'a final answer at a past instant' },
-  );
+  await finalAt(t);
   // Whole seconds, all closed by then (a range ending inside a second would take in its open candle).
   const second = Math.floor(t / 1_000) * 1_000;
   const candles = `/api/v1/prices/eth-usdt/candles?interval=1s&from=${second - 5_000}&to=${second}`;
@@ -81,3 +88,39 @@ test('When a worker is respawned, then it serves the same history as the other, 
     0,
   );
 });
+
+test('When Redis is configured, then the workers serve the history the primary wrote there', async () => {
+  const redis = await startRedis();
+  const admin = new Redis(redis.url);
+  const memoryCluster = cluster;
+  try {
+    cluster = await spawnCluster({
+      REFRESH_INTERVAL_MS: '250',
+      MOCK_EXCHANGE_URL: mock.url,
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: 'cluster:',
+    });
+    const t = Date.now();
+    await finalAt(t);
+    const at = `/api/v1/prices/eth-usdt/at/${t}`;
+    const seen = await answers(at);
+    expect(seen.size).toBe(1);
+    const [answer] = [...seen];
+    // the point the workers served is the one in Redis
+    const [[id, fields]] = (await admin.xrevrange(
+      'cluster:{eth-usdt}:history:points',
+      String(t),
+      '-',
+      'COUNT',
+      1,
+    )) as [[string, string[]]];
+    const body = JSON.parse(answer!.slice(4)) as { since: string; price: string };
+    expect(Date.parse(body.since)).toBe(Number(id.split('-')[0]));
+    expect(JSON.parse(fields[1]!)[0]).toBe(body.price);
+  } finally {
+    cluster.kill();
+    cluster = memoryCluster;
+    admin.disconnect();
+    await redis.stop();
+  }
+}, 120_000);
