@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import http from 'node:http';
 import { Redis } from 'ioredis';
 import { startMockExchange, type MockExchange } from '../../../mock-exchange/src/mock-exchange';
-import { spawnCluster, type TestCluster } from '../helpers/cluster';
+import { requestOnNewConnection, spawnCluster, type TestCluster } from '../helpers/cluster';
 import { eventually, sample } from '../helpers/metrics';
 import { startRedis } from '../helpers/redis';
 
@@ -19,17 +18,7 @@ const finalAt = (t: number) =>
     { what: 'a final answer at a past instant' },
   );
 
-/** A new TCP connection per request, so the cluster's round robin spreads them over the workers. */
-function request(urlPath: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: cluster.port, path: urlPath, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-  });
-}
+const request = (urlPath: string) => requestOnNewConnection(cluster.port, urlPath);
 
 /** The same URL asked over ten connections: the distinct answers (one, when every worker agrees). */
 async function answers(urlPath: string): Promise<Set<string>> {

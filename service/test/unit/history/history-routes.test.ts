@@ -1,13 +1,6 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createHistoryQueries } from '../../../src/application/history-queries';
 import type { PriceHistory } from '../../../src/application/price-history';
 import { createMemoryHistory } from '../../../src/infrastructure/history/memory-history';
-import { createLogger } from '../../../src/observability/logger';
-import { createRequestTracer } from '../../../src/observability/request-tracing';
-import { createExpressApp } from '../../../src/presentation/express-app';
-import { createHistoryRoutes } from '../../../src/presentation/history-routes';
-import { stubRoutes } from '../../fixtures/route-table';
+import { startHistoryApp } from '../../fixtures/history-app';
 import { CONTRACT_RETENTION, CONTRACT_RULES } from '../../helpers/history-contract';
 
 // The history routes through Express (the table's paths), over a hand-made series whose every figure is
@@ -37,7 +30,7 @@ const SERIES = [
   { t: s(150), price: '100.20', status: 'ok', sources: sources('100.20') },
 ] as const;
 
-let server: http.Server;
+let app: { base: string; close(): Promise<void> };
 let base: string;
 let store: PriceHistory;
 let failing = false;
@@ -50,32 +43,15 @@ beforeAll(async () => {
     get: (target, name: keyof PriceHistory) =>
       failing ? () => Promise.reject(new Error('store down')) : target[name].bind(target),
   });
-  const routes = createHistoryRoutes({
+  app = await startHistoryApp({
     history,
-    queries: createHistoryQueries(history, CONTRACT_RULES),
-    symbols: new Map([['eth-usdt', 'ETH/USDT']]),
+    rules: CONTRACT_RULES,
     pointsRetentionMs: CONTRACT_RETENTION.pointsMs,
-    retryAfterSeconds: 1,
-    common: [],
-    logger: createLogger({ level: 'error', service: 'test', silent: true }),
     clock: () => NOW,
   });
-  const app = createExpressApp(
-    stubRoutes({ priceAt: routes.at, candles: routes.candles, twap: routes.twap }),
-    {
-      pairs: new Set(['eth-usdt']),
-      observerFor: () => () => undefined,
-      tracer: createRequestTracer(0, () => undefined),
-      logger: createLogger({ level: 'error', service: 'test', silent: true }),
-      common: [],
-      cors: undefined,
-    },
-  );
-  server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/prices/eth-usdt`;
+  base = app.base;
 });
-afterAll(() => new Promise((resolve) => server.close(resolve)));
+afterAll(() => app.close());
 afterEach(() => {
   failing = false;
 });
