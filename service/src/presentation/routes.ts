@@ -77,7 +77,7 @@ export function createRoutes(h: RouteHandlers): readonly Route[] {
     route(STREAM_ROUTE, h.stream, { fastPath: true, longLived: true }),
     route(BATCH_PRICE_ROUTE, h.batchPrice, { knownStatuses: [200, 304, 400, 503] }),
     route(PRICE_AT_ROUTE, h.priceAt, { knownStatuses: [200, 304, 400, 404, 503] }),
-    route(CANDLES_ROUTE, h.candles, { knownStatuses: [200, 304, 400, 503] }),
+    route(CANDLES_ROUTE, h.candles, { knownStatuses: [200, 304, 400, 404, 503] }),
     route(TWAP_ROUTE, h.twap, { knownStatuses: [200, 304, 400, 404, 503] }),
     route('/health/liveness', h.liveness, { rateLimited: false }),
     route('/health/readiness', h.readiness, { rateLimited: false }),
