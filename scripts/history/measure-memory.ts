@@ -6,34 +6,21 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Redis } from 'ioredis';
 import type { PriceHistory } from '../../service/src/application/price-history';
 import type { HistoryPoint } from '../../service/src/domain/history/price-point';
 import { createMemoryHistory } from '../../service/src/infrastructure/history/memory-history';
-import { createRedisHistory } from '../../service/src/infrastructure/history/redis-history';
-import { startRedis } from '../../service/test/helpers/redis';
+import { samplePoint, withRedisHistory } from './history-fixtures';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
 const COUNT = Number(process.argv[2] ?? 20_000);
 const DAY_POINTS = 86_400; // one point a second, the default retention of 24 h
-const EXCHANGES = ['binance', 'coinbase', 'kraken', 'okx', 'bybit', 'kucoin'];
 const START = Date.UTC(2026, 0, 1);
 const rules = { maxInEffectMs: 60_000 };
 const retention = { pointsMs: 86_400_000, minutesMs: 30 * 86_400_000 };
 
-function point(i: number): HistoryPoint {
-  // distinct strings per point, as parsed from JSON they would be
-  const cents = 352_143 + ((i * 7919) % 400) - 200;
-  const mid = (offset: number) => ((cents + offset) / 100).toFixed(2);
-  return {
-    t: START + i * 1_000,
-    price: mid(0),
-    status: 'ok',
-    sources: EXCHANGES.map((exchange, k) => ({ exchange, state: 'used', mid: mid(k - 3) })),
-  };
-}
+const point = (i: number): HistoryPoint => samplePoint(START, i);
 
 function heapUsed(): number {
   gc();
@@ -62,17 +49,7 @@ async function measureProcess(): Promise<{ perPoint: number; perMinute: number }
 }
 
 async function measureRedis(): Promise<{ perPoint: number; perMinute: number; minutes: number }> {
-  const redis = await startRedis();
-  const admin = new Redis(redis.url);
-  const history = createRedisHistory({
-    topology: { kind: 'single', url: redis.url },
-    keyPrefix: 'price-service:',
-    commandTimeoutMs: 5_000,
-    retention,
-    rules,
-  });
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 200));
+  return withRedisHistory('price-service:', { retention, rules }, async (history, admin) => {
     for (let i = 0; i < COUNT; i++) await history.append('eth-usdt', point(i));
     const pointsBytes =
       (await admin.memory('USAGE', 'price-service:{eth-usdt}:history:points', 'SAMPLES', 0)) ?? 0;
@@ -80,11 +57,7 @@ async function measureRedis(): Promise<{ perPoint: number; perMinute: number; mi
       (await admin.memory('USAGE', 'price-service:{eth-usdt}:history:minutes', 'SAMPLES', 0)) ?? 0;
     const minutes = await admin.xlen('price-service:{eth-usdt}:history:minutes');
     return { perPoint: pointsBytes / COUNT, perMinute: minutesBytes / minutes, minutes };
-  } finally {
-    await history.close();
-    admin.disconnect();
-    await redis.stop();
-  }
+  });
 }
 
 const MONTH_MS = 30 * 86_400_000;
@@ -116,28 +89,14 @@ async function measureMonth(): Promise<{
   const memory = createMemoryHistory(retention, rules);
   await fillMonth(memory);
   const memoryMs = await timeMonthOfHours(memory);
-  const redis = await startRedis();
-  const admin = new Redis(redis.url);
-  const history = createRedisHistory({
-    topology: { kind: 'single', url: redis.url },
-    keyPrefix: 'month:',
-    commandTimeoutMs: 5_000,
-    retention,
-    rules,
-  });
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 200));
+  return withRedisHistory('month:', { retention, rules }, async (history, admin) => {
     await fillMonth(history);
     const redisMs = await timeMonthOfHours(history);
     // what the request reads: the hour candles, then the open hour's minutes and the open minute's points
     const entries = await admin.xrange('month:{eth-usdt}:history:hours', '-', '+');
     const redisBytes = entries.reduce((n, [id, fields]) => n + id.length + fields.join('').length, 0);
     return { memoryMs, redisMs, redisBytes, hourEntries: entries.length };
-  } finally {
-    await history.close();
-    admin.disconnect();
-    await redis.stop();
-  }
+  });
 }
 
 async function main(): Promise<void> {

@@ -27,5 +27,10 @@ export interface PriceHistory {
   candles(pair: string, fromMs: number, toMs: number, intervalMs: number): Promise<Candle[]>;
   /** Time of the oldest point kept, undefined when none. */
   oldest(pair: string): Promise<number | undefined>;
+  /**
+   * Time of the newest point kept, undefined when none. Points are appended in time order only, so nothing
+   * at or before it changes any more: what an answer about earlier time may promise (immutable).
+   */
+  newest(pair: string): Promise<number | undefined>;
   close(): Promise<void>;
 }

@@ -3,9 +3,11 @@ import type { PriceSnapshot } from '../application/price-snapshot';
 import type { Config } from '../config';
 import { buildRefresher } from '../composition/refresher';
 import { buildCommon } from '../composition/common';
+import { createHistoryStore, startHistoryWriter } from '../composition/history';
 import { listenMetrics } from '../composition/servers';
 import { exposeAggregated, type MetricsJson } from '../observability/metrics-server';
 import { shutdownTracing } from '../observability/tracing';
+import { answerHistoryRequest } from './history-ipc';
 import { createLifecycle } from './lifecycle';
 import type { PrimaryMessage, WorkerMessage } from './messages';
 
@@ -39,6 +41,10 @@ export async function runPrimary(config: Config): Promise<void> {
   lifecycle.handleSignals();
   const shuttingDown = lifecycle.isShuttingDown;
 
+  // The replica's price history: written here, behind the refresher's publish; in memory when there is no
+  // Redis, and then workers ask this process for it (serveHistory).
+  const history = createHistoryStore(config);
+  const historyWriter = startHistoryWriter(config, { history, metrics, logger });
   const { refresher, close: closeRefresher } = buildRefresher(config, {
     metrics,
     logger,
@@ -46,6 +52,7 @@ export async function runPrimary(config: Config): Promise<void> {
     publish(snapshot) {
       latest.set(snapshot.pair, snapshot);
       for (const worker of workers()) send(worker, { type: 'snapshot', snapshot });
+      historyWriter.record(snapshot);
     },
   });
 
@@ -60,6 +67,10 @@ export async function runPrimary(config: Config): Promise<void> {
     metrics.workersAlive(workers().length);
   }
 
+  // Without Redis the history lives here: workers ask for it (the answer goes back to the asking worker).
+  cluster.on('message', (worker, message: unknown) => {
+    answerHistoryRequest(history, message, (response) => send(worker, response));
+  });
   cluster.on('online', (worker) => {
     for (const snapshot of latest.values()) send(worker, { type: 'snapshot', snapshot });
   });
@@ -137,6 +148,7 @@ export async function runPrimary(config: Config): Promise<void> {
   lifecycle.setSteps([
     { name: 'drain the workers', run: workersExited },
     { name: 'stop the refresher', run: closeRefresher },
+    historyWriter.step,
     { name: 'close /metrics', run: () => metricsServer.close() },
     { name: 'close Redis', run: () => shared.close() },
     { name: 'flush traces', run: shutdownTracing },

@@ -1,18 +1,24 @@
 import type { RequestListener } from 'node:http';
 import type { SharedCache } from '../application/ports';
+import type { PriceHistory } from '../application/price-history';
+import { createHistoryQueries } from '../application/history-queries';
 import { createPriceFeed } from '../application/price-feed';
 import { createPriceReader, type PriceReader } from '../application/price-reader';
 import type { PriceSnapshot } from '../application/price-snapshot';
 import type { Config } from '../config';
 import { createMemoryCache } from '../infrastructure/cache/memory-cache';
+import { createMemoryHistory } from '../infrastructure/history/memory-history';
 import { createClientRateLimiter } from '../infrastructure/rate-limit/client-rate-limiter';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import { historyRules } from './history';
 import { createRequestTracer } from '../observability/request-tracing';
+import { createBatchPriceHandler } from '../presentation/batch-price-route';
 import { createClientIdentity } from '../presentation/client-identity';
 import { createRequestListener } from '../presentation/dispatch';
 import { createExpressApp } from '../presentation/express-app';
 import { createHealthRoutes } from '../presentation/health-routes';
+import { createHistoryRoutes } from '../presentation/history-routes';
 import { rawHeader } from '../presentation/http-headers';
 import { createIndexRoutes } from '../presentation/index-routes';
 import { LIVE_PAGE_PATHS, createLivePage } from '../presentation/live-page';
@@ -48,7 +54,14 @@ export interface HttpParts {
 /** The read path: L1, L2, the route table's handlers, Express behind the fast dispatcher. */
 export function buildHttp(
   config: Config,
-  deps: { metrics: Metrics; logger: Logger; shared: SharedCache; isDraining: () => boolean },
+  deps: {
+    metrics: Metrics;
+    logger: Logger;
+    shared: SharedCache;
+    /** The process's history (its store, or the primary's over IPC); an empty one of its own if not given. */
+    history?: PriceHistory;
+    isDraining: () => boolean;
+  },
 ): HttpParts {
   const { metrics } = deps;
   const pairs = config.pairs.map((p) => p.slug);
@@ -90,6 +103,23 @@ export function buildHttp(
     metrics,
   });
   feed.follow(stream.publish);
+  const retryAfterSeconds = Math.max(1, Math.ceil(config.price.refreshIntervalMs / 1000));
+  const batchPrice = createBatchPriceHandler({ reader, view, pairs, retryAfterSeconds, common });
+  const history =
+    deps.history ??
+    createMemoryHistory(
+      { pointsMs: config.history.pointsRetentionMs, minutesMs: config.history.minutesRetentionMs },
+      historyRules(config),
+    );
+  const historyRoutes = createHistoryRoutes({
+    history,
+    queries: createHistoryQueries(history, historyRules(config)),
+    symbols: new Map(config.pairs.map((p) => [p.slug, p.symbol])),
+    pointsRetentionMs: config.history.pointsRetentionMs,
+    retryAfterSeconds,
+    common,
+    logger: deps.logger,
+  });
   const health = createHealthRoutes({
     reader,
     freshness,
@@ -105,6 +135,10 @@ export function buildHttp(
     ...createIndexRoutes({ pairs: config.pairs, common }),
     price: price.handle,
     stream: stream.handle,
+    batchPrice,
+    priceAt: historyRoutes.at,
+    candles: historyRoutes.candles,
+    twap: historyRoutes.twap,
     liveness: health.liveness,
     readiness: health.readiness,
   });

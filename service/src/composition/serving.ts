@@ -3,6 +3,7 @@ import type { HttpServer } from '../infrastructure/http/http-server';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { SharedCache } from '../application/ports';
+import type { PriceHistory } from '../application/price-history';
 import type { PriceSnapshot } from '../application/price-snapshot';
 import { buildHttp } from './http';
 import { listenApi } from './servers';
@@ -31,7 +32,7 @@ export interface Serving {
  */
 export function buildServing(
   config: Config,
-  deps: { metrics: Metrics; logger: Logger; shared: SharedCache; port?: number },
+  deps: { metrics: Metrics; logger: Logger; shared: SharedCache; history: PriceHistory; port?: number },
 ): Serving {
   let draining = false;
   let server: HttpServer | undefined;

@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import { exposeRegistry } from '../observability/metrics-server';
 import type { Common } from './common';
+import { createHistoryStore, startHistoryWriter } from './history';
 import { buildRefresher } from './refresher';
 import { listenMetrics } from './servers';
 import { buildServing, type ShutdownStep } from './serving';
@@ -23,8 +24,16 @@ export async function startSingleProcess(
   common: Common,
   ports: { api?: number; metrics?: number } = {},
 ): Promise<SingleProcess> {
-  const serving = buildServing(config, { ...common, port: ports.api });
-  const { refresher, close: stopRefresher } = buildRefresher(config, { ...common, publish: serving.accept });
+  const history = createHistoryStore(config);
+  const historyWriter = startHistoryWriter(config, { ...common, history });
+  const serving = buildServing(config, { ...common, history, port: ports.api });
+  const { refresher, close: stopRefresher } = buildRefresher(config, {
+    ...common,
+    publish(snapshot) {
+      serving.accept(snapshot);
+      historyWriter.record(snapshot);
+    },
+  });
   const api = await serving.listen();
   const metricsServer = await listenMetrics(config, {
     logger: common.logger,
@@ -38,6 +47,7 @@ export async function startSingleProcess(
     steps: [
       ...serving.steps,
       { name: 'stop the refresher', run: stopRefresher },
+      historyWriter.step,
       { name: 'close /metrics', run: () => metricsServer.close() },
       { name: 'close Redis', run: () => common.shared.close() },
     ],

@@ -27,3 +27,28 @@ export function isPositiveDecimalString(value: unknown): value is string {
 export function toDecimalString(value: Big): string {
   return value.toFixed();
 }
+
+/** The scale of every division result (Big.DP): 18 places. */
+const DIVISION_SCALE = 18;
+const SCALE_FACTOR = 10n ** BigInt(DIVISION_SCALE);
+
+/**
+ * `dividend / divisor` to 18 places, half-even, as the canonical string: the same result as
+ * `toDecimalString(new Big(dividend).div(divisor))`, in integer arithmetic (BigInt), several times faster.
+ * For the per-candle figures (TWAP = Σ price × ms / ms, coverage = ms / ms), over a thousand a response.
+ * `dividend` a non-negative plain decimal string, `divisor` a positive safe integer.
+ */
+export function divideByInteger(dividend: string, divisor: number): string {
+  const dot = dividend.indexOf('.');
+  const digits = dot < 0 ? dividend : dividend.slice(0, dot) + dividend.slice(dot + 1);
+  const places = dot < 0 ? 0 : dividend.length - dot - 1;
+  const numerator = BigInt(digits) * SCALE_FACTOR;
+  const denominator = 10n ** BigInt(places) * BigInt(divisor);
+  let quotient = numerator / denominator;
+  const twice = (numerator % denominator) * 2n;
+  if (twice > denominator || (twice === denominator && (quotient & 1n) === 1n)) quotient += 1n;
+  const text = quotient.toString().padStart(DIVISION_SCALE + 1, '0');
+  const fraction = text.slice(-DIVISION_SCALE).replace(/0+$/, '');
+  const whole = text.slice(0, -DIVISION_SCALE);
+  return fraction === '' ? whole : `${whole}.${fraction}`;
+}

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PriceReader } from '../application/price-reader';
 import type { FreshnessRules, PriceSnapshot, PriceStatus } from '../application/price-snapshot';
-import { sendProblem } from './problem';
+import { sendProblem, type Problem } from './problem';
 import { etagMatches, withExtraHeaders } from './http-headers';
 import { createSnapshotView, type SnapshotView } from './snapshot-view';
 
@@ -55,6 +55,27 @@ interface Rendered {
 
 /** What a price response said: its price status, or that the client's copy is current. */
 export const PRICE_RESPONSES = ['ok', 'degraded', 'stale', 'unavailable', 'not_modified'] as const;
+
+/** Why a pair's price cannot be served: the body of its 503 (also per pair in the batch route). */
+export function priceUnavailable(
+  pair: string,
+  snapshot: PriceSnapshot | undefined,
+  instance?: string,
+): Problem {
+  const lastPriceAt =
+    snapshot?.price === undefined ? undefined : new Date(snapshot.price.timestampMs).toISOString();
+  return {
+    code: 'PRICE_UNAVAILABLE',
+    detail:
+      lastPriceAt === undefined
+        ? 'No price has met the source quorum yet.'
+        : `No fresh quorum of sources, and the last good price (${lastPriceAt}) is older than the maximum staleness.`,
+    instance,
+    pair: snapshot?.symbol ?? pair.toUpperCase().replace('-', '/'),
+    lastPriceAt,
+    quorum: snapshot?.quorum,
+  };
+}
 
 export interface PriceHandlerDeps {
   readonly reader: PriceReader;
@@ -164,24 +185,9 @@ export function createPriceHandler(deps: PriceHandlerDeps) {
     snapshot: PriceSnapshot | undefined,
   ): number {
     count('unavailable');
-    const lastPriceAt =
-      snapshot?.price === undefined ? undefined : new Date(snapshot.price.timestampMs).toISOString();
-    sendProblem(
-      res,
-      {
-        code: 'PRICE_UNAVAILABLE',
-        detail:
-          lastPriceAt === undefined
-            ? 'No price has met the source quorum yet.'
-            : `No fresh quorum of sources, and the last good price (${lastPriceAt}) is older than the maximum staleness.`,
-        instance: req.url,
-        pair: snapshot?.symbol ?? pair.toUpperCase().replace('-', '/'),
-        lastPriceAt,
-        quorum: snapshot?.quorum,
-      },
-      deps.common,
-      { 'Retry-After': String(deps.retryAfterSeconds) },
-    );
+    sendProblem(res, priceUnavailable(pair, snapshot, req.url), deps.common, {
+      'Retry-After': String(deps.retryAfterSeconds),
+    });
     return 503;
   }
 

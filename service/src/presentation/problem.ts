@@ -21,6 +21,10 @@ export const PROBLEMS = {
   TOO_MANY_STREAMS: { status: 429, title: 'Too many streams' },
   STREAM_CAPACITY_EXHAUSTED: { status: 503, title: 'No stream capacity' },
   SERVER_BUSY: { status: 503, title: 'Server busy' },
+  INVALID_PARAMETERS: { status: 400, title: 'Invalid parameters' },
+  HISTORY_OUT_OF_RANGE: { status: 404, title: 'No history kept for that time' },
+  NO_PRICE_IN_EFFECT: { status: 404, title: 'No price in effect' },
+  HISTORY_UNAVAILABLE: { status: 503, title: 'History unavailable' },
   INTERNAL: { status: 500, title: 'Internal error', logged: true },
 } as const satisfies Record<string, { status: number; title: string; logged?: boolean }>;
 
@@ -46,7 +50,8 @@ export function problemIsLogged(code: ProblemCode): boolean {
   return 'logged' in PROBLEMS[code];
 }
 
-function problemBody(problem: Problem): string {
+/** The problem+json body of a problem (also embedded per pair in the batch price route). */
+export function problemBody(problem: Problem): string {
   const { code, detail, instance, ...extensions } = problem;
   const { status, title } = PROBLEMS[code];
   return JSON.stringify({ type: problemType(code), title, status, detail, instance, code, ...extensions });

@@ -33,6 +33,10 @@ export interface Route {
 
 export const PRICE_ROUTE = '/api/v1/prices/:pair';
 export const STREAM_ROUTE = '/api/v1/prices/:pair/stream';
+export const BATCH_PRICE_ROUTE = '/api/v1/prices';
+export const PRICE_AT_ROUTE = '/api/v1/prices/:pair/at/:time';
+export const CANDLES_ROUTE = '/api/v1/prices/:pair/candles';
+export const TWAP_ROUTE = '/api/v1/prices/:pair/twap';
 
 export interface RouteHandlers {
   readonly livePage: {
@@ -43,6 +47,10 @@ export interface RouteHandlers {
   readonly openapi: RouteHandler;
   readonly price: RouteHandler;
   readonly stream: RouteHandler;
+  readonly batchPrice: RouteHandler;
+  readonly priceAt: RouteHandler;
+  readonly candles: RouteHandler;
+  readonly twap: RouteHandler;
   readonly liveness: RouteHandler;
   readonly readiness: RouteHandler;
 }
@@ -67,6 +75,10 @@ export function createRoutes(h: RouteHandlers): readonly Route[] {
     route('/api/openapi.json', h.openapi),
     route(PRICE_ROUTE, h.price, { fastPath: true, knownStatuses: [200, 304, 500, 503] }),
     route(STREAM_ROUTE, h.stream, { fastPath: true, longLived: true }),
+    route(BATCH_PRICE_ROUTE, h.batchPrice, { knownStatuses: [200, 304, 400, 503] }),
+    route(PRICE_AT_ROUTE, h.priceAt, { knownStatuses: [200, 304, 400, 404, 503] }),
+    route(CANDLES_ROUTE, h.candles, { knownStatuses: [200, 304, 400, 404, 503] }),
+    route(TWAP_ROUTE, h.twap, { knownStatuses: [200, 304, 400, 404, 503] }),
     route('/health/liveness', h.liveness, { rateLimited: false }),
     route('/health/readiness', h.readiness, { rateLimited: false }),
   ];

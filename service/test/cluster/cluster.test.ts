@@ -1,11 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import http from 'node:http';
 import {
   mockExchangeClient,
   startMockExchange,
   type MockExchange,
 } from '../../../mock-exchange/src/mock-exchange';
-import { MAIN, spawnCluster, type TestCluster } from '../helpers/cluster';
+import { MAIN, requestOnNewConnection, spawnCluster, type TestCluster } from '../helpers/cluster';
 import { eventually, sample } from '../helpers/metrics';
 
 // The real clustered process, built by `make build` (make test builds first), with two workers.
@@ -15,17 +14,7 @@ const SOURCES = ['binance', 'okx', 'coinbase', 'kraken', 'kucoin', 'bybit'] as c
 let mock: MockExchange;
 let cluster: TestCluster;
 
-/** A new TCP connection per request, so the cluster spreads them over the workers. */
-function request(urlPath: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: cluster.port, path: urlPath, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-  });
-}
+const request = (urlPath: string) => requestOnNewConnection(cluster.port, urlPath);
 
 const metricsText = () => cluster.metricsText();
 

@@ -89,6 +89,21 @@ export async function spawnCluster(
   return cluster;
 }
 
+/** A GET over a new TCP connection, so that the cluster's round robin spreads requests over the workers. */
+export function requestOnNewConnection(
+  port: number,
+  urlPath: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
+}
+
 /** The readiness status over a connection of its own (0 when refused: not listening yet). */
 function readiness(port: number): Promise<number> {
   return new Promise((resolve) => {

@@ -69,6 +69,8 @@ export function historyContract(name: string, make: () => Promise<PriceHistory>)
       expect((await history.pointAt('eth-usdt', 89_999))?.price).toBe('3522');
       expect(await history.pointAt('eth-usdt', 90_000)).toBeUndefined(); // outlived maxInEffectMs
       expect(await history.oldest('eth-usdt')).toBe(10_000);
+      expect(await history.newest('eth-usdt')).toBe(30_000);
+      expect(await history.newest('btc-usdt')).toBeUndefined();
     });
 
     test('When a walk is stored, then candles at every interval equal those computed from all its points', async () => {

@@ -5,6 +5,7 @@ import type { PriceSnapshot } from '../../src/application/price-snapshot';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
 import { SNAPSHOT, T } from '../fixtures/snapshots';
+import { encodePoint } from '../../src/infrastructure/history/history-codec';
 import { createRedisHistory } from '../../src/infrastructure/history/redis-history';
 import { CONTRACT_RETENTION, CONTRACT_RULES, historyContract, walkPoints } from '../helpers/history-contract';
 import { startRedis, type TestRedis } from '../helpers/redis';
@@ -87,6 +88,18 @@ describe('redis: shared by replicas', () => {
     await admin.xadd('poison:{eth-usdt}:history:points', '3000-0', 'v', '{"price":"5"}');
     expect((await history.pointAt('eth-usdt', 2_500))?.price).toBeUndefined();
     expect((await history.points('eth-usdt', 0, 10_000)).map((p) => p.t)).toEqual([1_000]);
+  });
+
+  test('When an append timed out but Redis ran it, then its retry, refused, still closes the minutes it ends', async () => {
+    const history = await ready(store('late:'));
+    await history.append('eth-usdt', { t: 90_000, price: '10', status: 'ok' });
+    // the point of the next minute, stored by Redis after the client stopped waiting for the answer
+    const late = { t: 121_000, price: '11', status: 'ok' } as const;
+    await admin.xadd('late:{eth-usdt}:history:points', '121000-0', 'v', encodePoint(late));
+    expect(await history.append('eth-usdt', late)).toBe('duplicate');
+    expect((await admin.xrange('late:{eth-usdt}:history:minutes', '-', '+')).map(([id]) => id)).toEqual([
+      '60000-0',
+    ]);
   });
 
   test('When the keys are listed, then they carry the pair hash tag after the prefix', async () => {

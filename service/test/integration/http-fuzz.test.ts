@@ -5,7 +5,8 @@ import { RawConnection, header, parseResponses, type RawResponse } from '../help
 import { startService, type TestService } from '../helpers/service';
 
 /**
- * Property-based fuzzing of the real server over sockets: methods, paths, query strings, headers (huge,
+ * Property-based fuzzing of the real server over sockets: methods, paths (the history routes' instants and
+ * ranges among them), query strings (their parameters, good and bad), headers (huge,
  * malformed, duplicated, many), If-None-Match lists and bodies on GET. Every response must be a well-formed
  * problem+json 4xx or a correct 2xx/304 with the security headers, never a 5xx, a hang or a crash.
  * Requests are written without a FIN, so a server waiting for bytes it will never get shows as a hang
@@ -74,7 +75,62 @@ const segment = fc.oneof(
   fc.constantFrom('..', '.', '%2e%2e', '%00', '%ff', '%', '%zz', '~', 'openapi.json', ''),
   printable.map((s) => encodeURIComponent(s)),
 );
+// The history routes: instants and ranges around now, long ago, in the future, and not times at all.
+const NOW = Date.now();
+const timeText = fc.oneof(
+  fc.constantFrom(
+    String(NOW - 2_000),
+    new Date(NOW - 2_000).toISOString(),
+    new Date(NOW - 3_600_000).toISOString().replace('Z', '+00:00'),
+    String(NOW + 86_400_000),
+    '0',
+    '2025-02-30T00:00:00Z',
+    '2025-06-15T24:00:00Z',
+    '2025-06-15T12:00:00+25:00',
+    '2025-06-15T12:00:00.123456789Z',
+    '99999999999999999',
+    'yesterday',
+    '',
+  ),
+  fc.integer({ min: 0, max: 9_999_999_999_999 }).map(String),
+  printable,
+);
+const historyPath = fc.oneof(
+  timeText.map((t) => `${PRICE_PATH}/at/${encodeURIComponent(t)}`),
+  fc.constantFrom(
+    `${PRICE_PATH}/candles`,
+    `${PRICE_PATH}/twap`,
+    '/api/v1/prices',
+    '/api/v1/prices/btc-usdt/candles',
+    '/api/v1/prices/btc-usdt/at/0',
+    `${PRICE_PATH}/at/`,
+    `${PRICE_PATH}/at/1/2`,
+    `${PRICE_PATH}/CANDLES`,
+  ),
+);
+const historyQuery = fc
+  .array(
+    fc.oneof(
+      fc.tuple(fc.constant('interval'), fc.constantFrom('1s', '1m', '5m', '15m', '1h', '1d', '2m', '', '1S')),
+      fc.tuple(fc.constantFrom('from', 'to'), timeText),
+      fc.tuple(fc.constant('fill'), fc.constantFrom('none', 'previous', 'linear')),
+      fc.tuple(fc.constant('limit'), fc.constantFrom('1', '1500', '0', '1501', '-1', '1e3')),
+      fc.tuple(fc.constant('cursor'), fc.oneof(fc.constantFrom('YzE6MA', 'YzE6', ''), printable)),
+      fc.tuple(
+        fc.constant('window'),
+        fc.constantFrom('5m', '1s', '0s', '24h', '25h', '1d', 'abc', '999999999d'),
+      ),
+      fc.tuple(
+        fc.constant('pairs'),
+        fc.constantFrom('eth-usdt', 'eth-usdt,btc-usdt', 'doge-usdt', '', ',,', 'eth-usdt,'.repeat(30)),
+      ),
+    ),
+    { maxLength: 5 },
+  )
+  .map((pairs) => `?${pairs.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`);
+
 const path = fc.oneof(
+  { weight: 4, arbitrary: historyPath },
   {
     weight: 10,
     arbitrary: fc.constantFrom(
@@ -101,6 +157,7 @@ const path = fc.oneof(
 );
 const query = fc.oneof(
   fc.constant(''),
+  historyQuery,
   fc
     .array(fc.tuple(printable, printable), { maxLength: 6 })
     .map(

@@ -1,4 +1,4 @@
-import { Big, toDecimalString } from '../decimal';
+import { Big, divideByInteger, toDecimalString } from '../decimal';
 import { alignDown } from './intervals';
 import { hasPrice, type HistoryPoint, type InEffectRules, type PointStatus } from './price-point';
 
@@ -134,6 +134,9 @@ export function candlesFromPoints(
 
 /** One candle over the consecutive candles given (all of them inside it), e.g. five 1m into one 5m. */
 export function mergeCandles(parts: readonly Candle[], startMs: number, endMs: number): Candle {
+  // One candle of the same interval (1m regrouped into 1m): itself, without decimal work.
+  const only = parts.length === 1 ? parts[0]! : undefined;
+  if (only !== undefined && only.startMs === startMs && only.endMs === endMs) return only;
   const priced = parts.filter((c) => c.open !== undefined);
   const merged = emptyCandle(startMs, endMs);
   if (priced.length === 0) return { ...merged, points: parts.reduce((n, c) => n + c.points, 0) };
@@ -196,13 +199,9 @@ export interface CandleFigures {
 
 export function candleFigures(candle: Candle): CandleFigures {
   const length = candle.endMs - candle.startMs;
-  const freshCoverage = toDecimalString(new Big(candle.freshMs).div(length));
+  const freshCoverage = divideByInteger(String(candle.freshMs), length);
   if (candle.coveredMs === 0) return { gap: true, freshCoverage };
-  return {
-    gap: false,
-    twap: toDecimalString(new Big(candle.weightedSum).div(candle.coveredMs)),
-    freshCoverage,
-  };
+  return { gap: false, twap: divideByInteger(candle.weightedSum, candle.coveredMs), freshCoverage };
 }
 
 /**

@@ -173,6 +173,10 @@ export function createMemoryHistory(retention: HistoryRetention, rules: InEffect
       return of(pair).points.first?.t;
     },
 
+    async newest(pair) {
+      return of(pair).points.last?.t;
+    },
+
     async close() {
       pairs.clear();
     },

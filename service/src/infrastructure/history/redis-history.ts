@@ -131,7 +131,9 @@ export function createRedisHistory(options: RedisHistoryOptions): PriceHistory {
   return {
     async append(pair, point) {
       const result = await add(pointsKey(pair), point.t, point.t - retention.pointsMs, encodePoint(point));
-      if (result === 'written') await closeMinutes(pair, point.t);
+      // On a duplicate too: the XADD may be ours, run by Redis after our client gave up on it (a timeout),
+      // and its retry is refused; closing is idempotent (a minute already stored is refused in turn).
+      await closeMinutes(pair, point.t);
       return result;
     },
 
@@ -166,6 +168,11 @@ export function createRedisHistory(options: RedisHistoryOptions): PriceHistory {
 
     async oldest(pair) {
       const [entry] = (await client.xrange(pointsKey(pair), '-', '+', 'COUNT', 1)) as Entry[];
+      return entry === undefined ? undefined : entryTime(entry[0]);
+    },
+
+    async newest(pair) {
+      const entry = await lastEntry(pointsKey(pair), '+');
       return entry === undefined ? undefined : entryTime(entry[0]);
     },
 
