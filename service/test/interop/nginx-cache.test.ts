@@ -138,15 +138,18 @@ describeWithNginx('the service behind a caching nginx', () => {
       await proxied.next((e) => e.event === 'price', 5_000);
       const delays: number[] = [];
       let index = direct.events.length;
-      for (let i = 0; i < 5; i++) {
+      for (let i = 0; i < 8; i++) {
         const event = await direct.next((e) => e.event === 'price', 5_000, index);
         const arrived = Date.now();
         index = direct.events.indexOf(event) + 1;
         await proxied.next((e) => e.id === event.id, 5_000);
         delays.push(Date.now() - arrived);
       }
-      // Buffered, an event would wait in nginx until its buffer filled (several events, over a second).
-      expect(Math.max(...delays)).toBeLessThan(1000);
+      // Buffered (nginx's default without `X-Accel-Buffering: no`), an event waits in nginx until about 1.4 KB
+      // are pending (postpone_output): about every other event came hundreds of ms late (measured 192, 612 and
+      // 634 ms of 5); unbuffered all 5 within 4 ms. One late event of 8 is allowed for a busy machine.
+      const late = delays.filter((ms) => ms > 150);
+      expect(late.length <= 1 ? 'prompt' : `late: ${delays.join(', ')} ms`).toBe('prompt');
     } finally {
       direct.close();
       proxied.close();
