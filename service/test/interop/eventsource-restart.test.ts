@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { startMockExchange, type MockExchange } from '../../../mock-exchange/src/mock-exchange';
+import { startRedis, type TestRedis } from '../helpers/redis';
 import { startService, type TestService } from '../helpers/service';
 
 // The npm `eventsource` client (what Node apps use) following the stream through a restart of the service
@@ -34,6 +35,10 @@ async function startForwarder() {
     url: `http://127.0.0.1:${port}`,
     heads,
     point: (url: string) => (target = Number(new URL(url).port)),
+    /** Cuts every open connection, as a load balancer does when it moves a client to another replica. */
+    drop: () => {
+      for (const socket of sockets) socket.destroy();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -42,20 +47,8 @@ async function startForwarder() {
   };
 }
 
-let mock: MockExchange;
-let service: TestService | undefined;
-
-afterAll(async () => {
-  await service?.stop();
-  await mock?.close();
-});
-
-test('When the service restarts under an eventsource client, then it reconnects with Last-Event-ID and no price arrives twice', async () => {
-  mock = await startMockExchange();
-  const env = { MOCK_EXCHANGE_URL: mock.url, STREAM_RETRY_MS: '200' };
-  service = await startService(env);
-  const forwarder = await startForwarder();
-  forwarder.point(service.url);
+/** The eventsource client in its own process on the forwarder's stream URL: the lines it prints, and a wait. */
+function followStream(forwarder: { url: string; heads: string[] }) {
   const lines: Line[] = [];
   const waiters = new Set<() => void>();
   const client = spawn(process.execPath, [
@@ -89,6 +82,31 @@ test('When the service restarts under an eventsource client, then it reconnects 
       waiters.add(check);
       check();
     });
+  return { lines, until, client };
+}
+
+let mock: MockExchange;
+let service: TestService | undefined;
+let replicas: TestService[] = [];
+let redis: TestRedis | undefined;
+
+beforeAll(async () => {
+  mock = await startMockExchange();
+});
+
+afterAll(async () => {
+  await service?.stop();
+  await Promise.all(replicas.map((replica) => replica.stop()));
+  await redis?.stop();
+  await mock?.close();
+});
+
+test('When the service restarts under an eventsource client, then it reconnects with Last-Event-ID and no price arrives twice', async () => {
+  const env = { MOCK_EXCHANGE_URL: mock.url, STREAM_RETRY_MS: '200' };
+  service = await startService(env);
+  const forwarder = await startForwarder();
+  forwarder.point(service.url);
+  const { lines, until, client } = followStream(forwarder);
   const prices = () => lines.filter((line) => line.type === 'price');
   try {
     await until(() => prices().length >= 2, 'two prices before the restart');
@@ -112,6 +130,59 @@ test('When the service restarts under an eventsource client, then it reconnects 
     expect(new Set(ids).size).toBe(ids.length);
     const data = prices().map((line) => line.data?.replace(/"(ageMs|updatedAt)":("[^"]*"|\d+)/g, ''));
     expect(data.filter((body, i) => i > 0 && body === data[i - 1])).toEqual([]);
+  } finally {
+    client.kill('SIGTERM');
+    await forwarder.close();
+  }
+}, 60_000);
+
+test('When a load balancer moves an eventsource client to another replica on the same Redis, then that replica does not send again the price the client already has', async () => {
+  // Replicas on one Redis share each round's source results, so they publish the same snapshot under the
+  // same id. Rounds 3 s apart leave time to move the client while both still hold the round it last got.
+  redis = await startRedis();
+  const env = {
+    MOCK_EXCHANGE_URL: mock.url,
+    STREAM_RETRY_MS: '200',
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: 'eventsource:',
+    REFRESH_INTERVAL_MS: '3000',
+    CACHE_TTL: '10',
+    MAX_STALENESS: '30',
+  };
+  replicas = [await startService(env), await startService(env)];
+  const [a, b] = replicas as [TestService, TestService];
+  const currentId = async (replica: TestService) =>
+    (await fetch(`${replica.url}/api/v1/prices/eth-usdt`)).headers.get('etag') ?? '';
+  const forwarder = await startForwarder();
+  forwarder.point(a.url);
+  const { lines, until, client } = followStream(forwarder);
+  const prices = () => lines.filter((line) => line.type === 'price');
+  try {
+    // Right after a new round reaches the client through A, and B holds the same round: move it to B.
+    await until(() => prices().length >= 1, 'the price from replica A');
+    await until(() => prices().length >= 2, 'the next round from replica A');
+    const had = prices().at(-1)?.id as string;
+    const before = prices().length;
+    expect(await currentId(b)).toContain(had);
+    const opens = lines.filter((line) => line.type === 'open').length;
+    forwarder.point(b.url);
+    forwarder.drop();
+    await until(
+      () => lines.filter((line) => line.type === 'open').length > opens,
+      'the reconnect to replica B',
+    );
+    expect(forwarder.heads.at(-1)).toMatch(new RegExp(`^last-event-id: ${had}\\r?$`, 'im'));
+    // Still the same round on B when it answered the reconnect (otherwise this test would prove nothing).
+    expect(await currentId(b)).toContain(had);
+    await until(
+      () =>
+        prices()
+          .slice(before)
+          .some((line) => line.id !== had),
+      'the next round from replica B',
+    );
+    const ids = prices().map((line) => line.id);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
   } finally {
     client.kill('SIGTERM');
     await forwarder.close();
