@@ -1,9 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import openapi from '../../openapi.json';
-import { sendJson } from './json-response';
 import { PRICE_ROUTE } from './routes';
+import { serveStaticAsset, staticAsset } from './static-asset';
 
-/** GET /api/ (links to everything) and GET /api/openapi.json (the contract). */
+/**
+ * GET /api/ (links to everything) and GET /api/openapi.json (the contract). Both are fixed for the life of
+ * the process: built once, with a strong ETag, revalidated by caches on every use (a deploy changes them).
+ */
 export function createIndexRoutes(deps: {
   readonly pairs: readonly { slug: string; symbol: string }[];
   readonly common: readonly string[];
@@ -18,8 +21,12 @@ export function createIndexRoutes(deps: {
       readiness: '/health/readiness',
     },
   };
+  const json = (value: unknown) =>
+    staticAsset('application/json; charset=utf-8', Buffer.from(JSON.stringify(value)), deps.common);
+  const indexAsset = json(index);
+  const openapiAsset = json(openapi);
   return {
-    apiIndex: (req: IncomingMessage, res: ServerResponse) => sendJson(req, res, 200, index, deps.common),
-    openapi: (req: IncomingMessage, res: ServerResponse) => sendJson(req, res, 200, openapi, deps.common),
+    apiIndex: (req: IncomingMessage, res: ServerResponse) => serveStaticAsset(req, res, indexAsset),
+    openapi: (req: IncomingMessage, res: ServerResponse) => serveStaticAsset(req, res, openapiAsset),
   };
 }

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { etagMatches } from './http-headers';
+import { serveStaticAsset, staticAsset, type StaticAsset } from './static-asset';
 
 /**
  * The live page at `/`: static HTML, a stylesheet and a few lines of script, no framework and nothing from
@@ -123,13 +122,6 @@ const PAGE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-interface Asset {
-  readonly body: Buffer;
-  readonly headers: readonly string[];
-  readonly notModified: readonly string[];
-  readonly etag: string;
-}
-
 export const LIVE_PAGE_PATHS = ['/', '/live.js', '/live.css', '/favicon.svg'] as const;
 
 /** Serves the three files from prebuilt bytes; `common` is the app's header list, its CSP replaced. */
@@ -145,18 +137,8 @@ export function createLivePage(options: {
   common.push('Content-Security-Policy', PAGE_CSP);
   const slug = options.pair.slug.replace(/[^a-z0-9-]/g, '');
   const symbol = options.pair.symbol.replace(/[^A-Z0-9/]/g, '');
-  const asset = (type: string, text: string): Asset => {
-    const body = Buffer.from(text);
-    const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`;
-    const notModified = [...common, 'ETag', etag, 'Cache-Control', 'no-cache'];
-    return {
-      body,
-      etag,
-      notModified,
-      headers: ['Content-Type', type, 'Content-Length', String(body.length), ...notModified],
-    };
-  };
-  const assets = new Map<string, Asset>([
+  const asset = (type: string, text: string) => staticAsset(type, Buffer.from(text), common);
+  const assets = new Map<string, StaticAsset>([
     ['/', asset('text/html; charset=utf-8', html(slug, symbol))],
     ['/live.js', asset('text/javascript; charset=utf-8', SCRIPT)],
     ['/live.css', asset('text/css; charset=utf-8', CSS)],
@@ -165,15 +147,7 @@ export function createLivePage(options: {
   return {
     /** Answers GET/HEAD of one of LIVE_PAGE_PATHS. */
     serve(req: IncomingMessage, res: ServerResponse, path: string): number {
-      const found = assets.get(path) as Asset;
-      if (etagMatches(req, found.etag)) {
-        res.writeHead(304, found.notModified as string[]);
-        res.end();
-        return 304;
-      }
-      res.writeHead(200, found.headers as string[]);
-      res.end(req.method === 'HEAD' ? undefined : found.body);
-      return 200;
+      return serveStaticAsset(req, res, assets.get(path) as StaticAsset);
     },
   };
 }

@@ -112,6 +112,25 @@ test('When the live page is asked with a weak validator or *, then 304 (weak com
   expect(miss.status).toBe(200);
 });
 
+test.each(['/api/', '/api/openapi.json'])(
+  'When %s is asked again with its ETag, then 304; it is stored by caches but revalidated on every use',
+  async (path) => {
+    const first = await fetch(`${service.url}${path}`, { headers: fresh() });
+    await first.json();
+    const etag = first.headers.get('etag') as string;
+    expect([etag, first.headers.get('cache-control')]).toEqual([
+      expect.stringMatching(/^"[\w-]{20}"$/),
+      'no-cache',
+    ]);
+    for (const tag of [etag, `W/${etag}`, '*']) {
+      const again = await fetch(`${service.url}${path}`, { headers: { 'If-None-Match': tag, ...fresh() } });
+      expect([tag, again.status, again.headers.get('etag')]).toEqual([tag, 304, etag]);
+    }
+    const other = await fetch(`${service.url}${path}`, { headers: { 'If-None-Match': '"x"', ...fresh() } });
+    expect(other.status).toBe(200);
+  },
+);
+
 test('When a connection comes over the per-worker cap, then its request gets 503 problem+json with Connection: close, not a reset', async () => {
   const held: net.Socket[] = [];
   try {
