@@ -28,12 +28,23 @@ interface Prism {
   stop(): Promise<void>;
 }
 
-async function startPrism(document: string, upstream: string): Promise<Prism> {
+async function startPrism(document: string, upstream: string, extraArgs: string[] = []): Promise<Prism> {
   const port = await freePort();
   let output = '';
   const child: ChildProcess = spawn(
     path.join(BIN, 'prism'),
-    ['proxy', document, upstream, '--port', String(port), '--errors', '--cors=false', '-v', 'error'],
+    [
+      'proxy',
+      document,
+      upstream,
+      '--port',
+      String(port),
+      '--errors',
+      '--cors=false',
+      '-v',
+      'error',
+      ...extraArgs,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -61,10 +72,16 @@ async function startPrism(document: string, upstream: string): Promise<Prism> {
 }
 
 /** One request through Prism: its status, and the violations Prism found (header or error body). */
-async function through(prism: Prism, urlPath: string, method = 'GET', headers: Record<string, string> = {}) {
+async function through(
+  prism: Prism,
+  urlPath: string,
+  method = 'GET',
+  headers: Record<string, string> = {},
+  requestBody?: string,
+) {
   // A connection Prism's upstream pool found closed is a transport hiccup on a busy machine, not a
   // violation: asked again once. A second failure is reported as one.
-  const send = () => fetch(`${prism.url}${urlPath}`, { method, headers });
+  const send = () => fetch(`${prism.url}${urlPath}`, { method, headers, body: requestBody });
   let res: Response;
   try {
     res = await send();
@@ -159,6 +176,42 @@ describeWithTools('the OpenAPI document against real validators', () => {
       await mock.client.clearFault('*');
     }
   });
+
+  test('When requests are refused before any route (400, 413, 429, 431), then those answers pass Prism too', async () => {
+    // A second replica with small limits, so the refusals are easy to provoke without touching the first.
+    const strict = await startService({
+      MOCK_EXCHANGE_URL: mock.url,
+      RATE_LIMIT_REQUESTS: '20',
+      RATE_LIMIT_WINDOW_SECONDS: '60',
+      MAX_BODY_BYTES: '64',
+      MAX_HEADER_BYTES: '2048',
+    });
+    // The requests are wrong on purpose: Prism passes them on and checks only what the service answers.
+    const strictPrism = await startPrism(DOCUMENT, strict.url, ['--validate-request=false']);
+    try {
+      const results: string[] = [];
+      const record = (what: string, r: { status: number; violations?: string }) =>
+        results.push(`${what} ${r.status} ${r.violations ?? 'ok'}`);
+      record('bad parameter', await through(strictPrism, '/api/v1/prices/eth-usdt/candles?interval=7m'));
+      record('body too large', await through(strictPrism, '/api/', 'POST', {}, 'x'.repeat(1000)));
+      record(
+        'header too large',
+        await through(strictPrism, '/api/', 'GET', { 'X-Filler': 'y'.repeat(4000) }),
+      );
+      let limited = await through(strictPrism, '/api/');
+      for (let i = 0; i < 40 && limited.status !== 429; i++) limited = await through(strictPrism, '/api/');
+      record('rate limited', limited);
+      expect(results).toEqual([
+        'bad parameter 400 ok',
+        'body too large 413 ok',
+        'header too large 431 ok',
+        'rate limited 429 ok',
+      ]);
+    } finally {
+      await strictPrism.stop();
+      await strict.stop();
+    }
+  }, 90_000);
 
   test('When the document says something the service does not do, then Prism reports it (the check can fail)', async () => {
     const document = JSON.parse(readFileSync(DOCUMENT, 'utf8')) as {

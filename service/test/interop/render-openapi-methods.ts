@@ -41,6 +41,25 @@ const METHOD_NOT_ALLOWED = {
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
 };
 
+/**
+ * Answers given before the method is looked at (the request guard, and the rate limit on the routes it
+ * counts, run first): a POST with too large a body gets 413, not 405.
+ */
+const BEFORE_ANY_ROUTE: Record<string, string> = {
+  '400': 'BadRequest',
+  '408': 'RequestTimeout',
+  '413': 'PayloadTooLarge',
+  '417': 'ExpectationFailed',
+  '431': 'RequestHeaderFieldsTooLarge',
+};
+
+function refusalsBeforeAnyRoute(route: Route): Record<string, { $ref: string }> {
+  const names = { ...BEFORE_ANY_ROUTE, ...(route.rateLimited && { '429': 'RateLimited' }) };
+  return Object.fromEntries(
+    Object.entries(names).map(([status, name]) => [status, { $ref: `#/components/responses/${name}` }]),
+  );
+}
+
 export function render(document: Document, routes: readonly Route[]): Document {
   const problems: string[] = [];
   const paths: Record<string, PathItem> = {};
@@ -69,7 +88,12 @@ export function render(document: Document, routes: readonly Route[]): Document {
         operationId: `${id}${method[0]!.toUpperCase()}${method.slice(1)}NotAllowed`,
         summary: `Not allowed: 405, Allow: ${route.allow}`,
         ...(pathParameters.length > 0 && { parameters: pathParameters }),
-        responses: { '405': { $ref: '#/components/responses/MethodNotAllowed' } },
+        responses: Object.fromEntries(
+          Object.entries({
+            ...refusalsBeforeAnyRoute(route),
+            '405': { $ref: '#/components/responses/MethodNotAllowed' },
+          }).sort(([a], [b]) => a.localeCompare(b)),
+        ),
       };
     }
     paths[key] = item;
