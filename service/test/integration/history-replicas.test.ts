@@ -49,6 +49,8 @@ async function replica(prefix: string): Promise<TestService> {
 const appended = async (service: TestService, result: 'written' | 'duplicate') =>
   sample(await service.metricsText(), 'price_history_points_written_total', { pair: 'eth-usdt', result }) ??
   0;
+const writeFailures = async (service: TestService) =>
+  sample(await service.metricsText(), 'price_history_write_failures_total', { pair: 'eth-usdt' }) ?? 0;
 const pending = async (service: TestService) =>
   sample(await service.metricsText(), 'price_history_points_pending') ?? 0;
 const body = async (service: TestService, path: string) => {
@@ -78,11 +80,15 @@ test('When two replicas publish the same rounds, then each price is stored exact
   const stored = await admin.xrange('two:{eth-usdt}:history:points', '-', '+');
   const written = (await appended(a, 'written')) + (await appended(b, 'written'));
   const duplicates = (await appended(a, 'duplicate')) + (await appended(b, 'duplicate'));
+  const failures = (await writeFailures(a)) + (await writeFailures(b));
   process.stdout.write(
-    `[history] two replicas: ${stored.length} points stored, ${written} written, ${duplicates} refused as already stored\n`,
+    `[history] two replicas: ${stored.length} points stored, ${written} written, ${duplicates} refused as already stored, ${failures} failed attempts\n`,
   );
-  // Every append that said "written" is one entry, and no round is there twice.
-  expect(stored.length).toBe(written);
+  // Every append that said "written" is one entry. One whose answer timed out (a busy machine) may have been
+  // stored all the same: its retry then finds it there. So at most one more entry per failed attempt.
+  expect(stored.length).toBeGreaterThanOrEqual(written);
+  expect(stored.length - written).toBeLessThanOrEqual(failures);
+  // And no round is there twice.
   const times = stored.map(([id]) => Number(id.split('-')[0]));
   expect(new Set(times).size).toBe(times.length);
   expect(stored.every(([id]) => id.endsWith('-0'))).toBe(true);
