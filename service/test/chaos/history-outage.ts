@@ -96,7 +96,8 @@ export const HISTORY_REDIS_OUTAGE: Fault = {
   id: 'history-redis-outage',
   title: 'Redis killed: history has no gap after',
   expect: 'absorb',
-  alerts: ['RedisUnreachable'],
+  // With Prometheus (the full form): the history alert's expression turns true on the real metrics.
+  alerts: ['RedisUnreachable', 'PriceHistoryWritesFailing'],
   async inject(ctx) {
     await ctx.redis.kill();
     await sleep(ctx.holdMs);
