@@ -30,4 +30,35 @@ function inspectPrice(req, res, context, events, next) {
   return next();
 }
 
-module.exports = { markSent, inspectPrice };
+/** Times for the history routes, relative to now (Unix ms): an instant a second ago, a day ago, now. */
+function historyTimes(context, events, next) {
+  const now = Date.now();
+  context.vars.now = now;
+  context.vars.secondAgo = now - 1000;
+  context.vars.dayAgo = now - 86_400_000;
+  return next();
+}
+
+// Every history body carries decimal strings too: a price, a twap or candle figures, or a batch's prices.
+const HISTORY_DECIMAL = /"(price|twap|open|close)":"\d+(\.\d+)?"/;
+
+/** Counts history answers by route kind and any 200 without a decimal price in it; logs 5xx like prices. */
+function inspectHistory(req, res, context, events, next) {
+  const code = res.statusCode;
+  const kind = /\/candles/.test(req.url)
+    ? 'candles'
+    : /\/at\//.test(req.url)
+      ? 'at'
+      : /\/twap/.test(req.url)
+        ? 'twap'
+        : 'batch';
+  events.emit('counter', `history.${kind}.${code}`, 1);
+  if (code === 200 && !HISTORY_DECIMAL.test(typeof res.body === 'string' ? res.body : '')) {
+    events.emit('counter', 'price.body_invalid', 1);
+  } else if (code >= 500 && FAILURES_FILE) {
+    appendFileSync(FAILURES_FILE, `${context.vars.$sentAt ?? Date.now()} ${code}\n`);
+  }
+  return next();
+}
+
+module.exports = { markSent, inspectPrice, historyTimes, inspectHistory };

@@ -90,6 +90,13 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     streamSubscribers: 1000,
   },
   {
+    name: 'history-mix',
+    file: 'history-mix.yml',
+    suites: ['full'],
+    proves:
+      'the REST SLO holds with 20 history readers beside 200 price pollers (the price at an instant, the 5m TWAP and the batch route every second, 24 h of 1m candles every 5 s), every history answer a 200',
+  },
+  {
     name: 'soak',
     file: 'soak.yml',
     suites: ['full'],

@@ -38,6 +38,20 @@ describe('the scenario files', () => {
     });
   });
 
+  it('plans history-mix as 220 users over 5 s, the history readers (2 s, then 6 x 5 s) setting the length', () => {
+    expect(planOf(read('history-mix.yml'))).toEqual({
+      arrivalSeconds: 5,
+      flowSeconds: 32,
+      plannedSeconds: 37,
+      plannedArrivals: 220,
+    });
+  });
+
+  it('has smoke, in the short suite, call every history route (their load stays in the full suite)', () => {
+    const urls = JSON.stringify(read('smoke.yml').scenarios);
+    for (const path of ['/at/', '/candles', '/twap?', '/api/v1/prices?pairs=']) expect(urls).toContain(path);
+  });
+
   it('counts a ramp at its average rate', () => {
     expect(planOf(read('cold-start.yml'))).toMatchObject({ arrivalSeconds: 20, plannedArrivals: 450 });
   });

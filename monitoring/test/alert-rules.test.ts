@@ -22,6 +22,7 @@ describe('Alert rules follow the conventions', () => {
         'PriceAvailabilityBudgetBurn:warning',
         'PriceCacheHitRatioCollapse:warning',
         'PriceEventLoopLagHigh:warning',
+        'PriceHistoryWritesFailing:warning',
         'PriceLatencyBudgetBurn:critical',
         'PriceLatencyBudgetBurn:warning',
         'PriceLatencyP99High:warning',

@@ -160,6 +160,14 @@ beforeAll(async () => {
   for (let i = 0; i < 5; i += 1) expect((await service.request('/api/v1/prices/eth-usdt')).status).toBe(200);
   expect((await service.request('/api/v1/nope')).status).toBe(404);
   expect((await service.request('/api/v1/prices/eth-usdt', 'POST')).status).toBe(405);
+  // The history routes, read by the overview's history latency panel (by their route labels).
+  for (const path of [
+    '/api/v1/prices/eth-usdt/candles',
+    '/api/v1/prices/eth-usdt/twap?window=30s',
+    '/api/v1/prices?pairs=eth-usdt',
+  ]) {
+    expect({ path, status: (await service.request(path)).status }).toEqual({ path, status: 200 });
+  }
 
   // One source fails: http_error fetches and retries exist for it.
   await control.setFault('binance', { type: 'status', status: 500 });

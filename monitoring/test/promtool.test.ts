@@ -114,21 +114,38 @@ describe('Prometheus configuration and rules, checked by promtool', () => {
     expect(results.runs[0]?.output).toContain('alertname: BoundaryAlert');
   });
 
-  it('When an alert threshold is changed, then the promtool unit tests catch it', () => {
+  // Each mutant breaks one rule the way a careless edit would; the unit tests must name that alert.
+  it.each([
+    {
+      alert: 'PriceAgeHigh',
+      change: 'its threshold raised',
+      from: 'price_age_seconds{job="price-service"}) > 20',
+      to: 'price_age_seconds{job="price-service"}) > 50',
+    },
+    {
+      alert: 'PriceHistoryWritesFailing',
+      change: 'its held-points threshold raised',
+      from: 'price_history_points_pending{job="price-service"}) > 0',
+      to: 'price_history_points_pending{job="price-service"}) > 5000',
+    },
+    {
+      alert: 'PriceHistoryWritesFailing',
+      change: 'its held-points condition left out (a failure blip fires it)',
+      from: /\n\s*and on \(job, instance\)\n\s*sum by \(job, instance\) \(price_history_points_pending[^\n]*/,
+      to: '',
+    },
+  ])('When $alert has $change, then the promtool unit tests catch it', ({ alert, from, to }) => {
     const dir = mkdtempSync(join(tmpdir(), 'prom-mutant-'));
     try {
       cpSync(join(MONITORING, 'prometheus'), dir, { recursive: true });
       const rules = join(dir, 'rules', 'alerts.yml');
       const original = readFileSync(rules, 'utf8');
-      const mutated = original.replace(
-        'price_age_seconds{job="price-service"}) > 20',
-        'price_age_seconds{job="price-service"}) > 50',
-      );
+      const mutated = original.replace(from, to);
       expect(mutated).not.toBe(original);
       writeFileSync(rules, mutated);
       const result = run('promtool', ['test', 'rules', join(dir, 'tests', 'alerts_test.yml')]);
       expect(result.status).not.toBe(0);
-      expect(result.output).toContain('alertname: PriceAgeHigh');
+      expect(result.output).toContain(`alertname: ${alert}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -13,6 +13,8 @@
  * service and on the bare fan-out in turn, each over BENCH_STREAM_SECONDS (15): fan-out time, CPU per
  * delivered event, memory per subscriber; then one more closed-loop round of each side while the largest
  * count is connected to the service.
+ * Then the price history section (history-section.ts): the server-side p99 of `at` and of 24 h of 1m
+ * candles over a day of history seeded before the service starts, and the REST ratio while they are queried.
  * Prints the rounds, then one table of targets, each a ratio to the bare baseline in this same run, MET or
  * MISSED; writes bench-results/<time>.json. Exits 1 if a target is missed.
  */
@@ -32,6 +34,7 @@ import {
 } from '../../scripts/lib/local-stack';
 import { startBareBaseline } from './bare-baseline';
 import { TICK_US, buckets, childMemory, cpuTicks, fmt, median, sum } from './measure';
+import { historySection, historyTargets, printHistory, seedHistory } from './history-section';
 import { bareStreamServer, serviceStreamServer, streamSection } from './stream-section';
 import { benchTargets, printStreaming } from './report';
 import { allMet, printTargets } from './targets';
@@ -114,6 +117,8 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   const barePort = await freePort();
   const redis = await startRedisServer();
+  process.stderr.write('history: seeding 24 h of points…\n');
+  const seeded = await seedHistory(redis.url);
   const mock = await startMockExchangeProcess();
   const mockUrl = mock.url;
   const started = await startServiceProcess({
@@ -233,6 +238,15 @@ async function main(): Promise<void> {
     },
   );
 
+  const history = await historySection({
+    api,
+    metricsUrl,
+    seeded,
+    restWithout: median(closed.map((r) => r.service.rps / r.bare.rps)),
+    restRound: async () => ({ bare: await closedLoop(bare), service: await closedLoop(priceUrl) }),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+
   const rows = (name: string, results: { bare: Figures; service: Figures }[]) => {
     console.log(`\n${name} (${CONNECTIONS} connections, ${SECONDS}s per run, ${WORKERS} workers each)`);
     console.log(
@@ -294,6 +308,7 @@ async function main(): Promise<void> {
   console.log(
     `closed loop with ${STREAM_COUNTS.at(-1)} subscribers connected: bare ${fmt(streaming.rest.bare.rps, 0)} req/s, service ${fmt(streaming.rest.service.rps, 0)} req/s (p99 ${fmt(streaming.rest.service.p99, 2)} ms), ratio ${withStreams.toFixed(3)} (without: ${closedRatio.toFixed(3)})`,
   );
+  printHistory(history);
   const targets = benchTargets({
     closed: closedSummary,
     open: openSummary,
@@ -305,7 +320,7 @@ async function main(): Promise<void> {
     largest: streaming.counts.at(-1),
     rest: { with: withStreams, without: closedRatio },
     upstream: { exact: upstreamExact, calls: upstreamCalls, intervals },
-  });
+  }).concat(historyTargets(history));
   printTargets(targets);
 
   mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
@@ -323,6 +338,7 @@ async function main(): Promise<void> {
         perInterval,
         refresh,
         streaming,
+        history,
       },
       null,
       2,

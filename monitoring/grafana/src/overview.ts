@@ -1,5 +1,6 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { buildDashboard, PAIR_VARIABLE } from './dashboard';
+import { historyRow } from './history-row';
 import { logs, stat, timeseries } from './panels';
 
 export const overviewDashboard = (): Dashboard =>
@@ -248,6 +249,7 @@ export const overviewDashboard = (): Dashboard =>
           }),
         ],
       },
+      historyRow(),
       {
         title: 'Logs',
         panels: [

@@ -4,7 +4,8 @@ import { serveStaticAsset, staticAsset, type StaticAsset } from './static-asset'
 /**
  * The live page at `/`: static HTML, a stylesheet and a few lines of script, no framework and nothing from
  * another origin. The script follows the price stream (EventSource) and draws the price, status, sources,
- * age and a sparkline of recent prices. Kept as strings in a module so the build output carries them
+ * age and a sparkline of recent prices, and beside it the last hour's 1-minute candles from the candles
+ * route (fetched on the first price and again at most every 10 s as prices arrive; a gap is left blank). Kept as strings in a module so the build output carries them
  * without a copy step; each is served with its own strong ETag and a CSP that allows only this origin's
  * script, style and stream.
  */
@@ -16,8 +17,13 @@ h1 { font-size: 1.1rem; font-weight: 600; }
 .meta { display: flex; gap: 1.5rem; flex-wrap: wrap; font-size: 0.95rem; }
 .status-ok { color: #1a7f37; } .status-degraded { color: #9a6700; }
 .status-stale, .status-unavailable { color: #cf222e; }
-#spark { width: 100%; height: 80px; margin: 1rem 0; }
+.charts { display: flex; gap: 1rem; margin: 1rem 0; }
+figure { flex: 1; margin: 0; }
+figcaption { font-size: 0.8rem; opacity: 0.7; }
+#spark, #candles { width: 100%; height: 80px; }
 #spark polyline { fill: none; stroke: currentColor; stroke-width: 1.5; }
+#candles line { stroke: currentColor; stroke-width: 0.5; }
+#candles .up { fill: #1a7f37; } #candles .down { fill: #cf222e; }
 table { border-collapse: collapse; font-size: 0.9rem; width: 100%; }
 td, th { text-align: left; padding: 0.2rem 0.6rem 0.2rem 0; font-variant-numeric: tabular-nums; }
 #connection { font-size: 0.85rem; opacity: 0.7; }
@@ -68,6 +74,48 @@ const SCRIPT = `'use strict';
     );
   }
 
+  // The last hour's 1m candles (the route's default range): wick high to low, body open to close.
+  const SVG = 'http://www.w3.org/2000/svg';
+  let candlesAt = 0;
+  function shape(name, attributes) {
+    const node = document.createElementNS(SVG, name);
+    for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+    return node;
+  }
+  async function candles() {
+    candlesAt = Date.now();
+    const response = await fetch('/api/v1/prices/' + pair + '/candles?interval=1m');
+    if (!response.ok) return;
+    const list = (await response.json()).candles;
+    const drawn = list.filter((c) => !c.gap && c.open != null);
+    const values = drawn.flatMap((c) => [Number(c.high), Number(c.low)]);
+    const min = Math.min(...values);
+    const span = Math.max(...values) - min || 1;
+    const y = (v) => (76 - ((Number(v) - min) / span) * 72).toFixed(1);
+    const width = 300 / Math.max(1, list.length);
+    el('candles').replaceChildren(
+      ...list.flatMap((c, i) => {
+        if (c.gap || c.open == null) return [];
+        const x = i * width + width / 2;
+        const group = shape('g', { class: Number(c.close) >= Number(c.open) ? 'up' : 'down' });
+        const title = shape('title', {});
+        title.textContent = c.start.slice(11, 16) + ' o ' + c.open + ' h ' + c.high + ' l ' + c.low + ' c ' + c.close;
+        const top = Math.min(Number(y(c.open)), Number(y(c.close)));
+        group.append(
+          title,
+          shape('line', { x1: x, x2: x, y1: y(c.high), y2: y(c.low) }),
+          shape('rect', {
+            x: (x - width * 0.35).toFixed(1),
+            width: (width * 0.7).toFixed(1),
+            y: top,
+            height: Math.max(0.5, Math.abs(Number(y(c.open)) - Number(y(c.close)))),
+          }),
+        );
+        return [group];
+      }),
+    );
+  }
+
   const stream = new EventSource('/api/v1/prices/' + pair + '/stream');
   stream.addEventListener('price', (event) => {
     shown = JSON.parse(event.data);
@@ -81,6 +129,7 @@ const SCRIPT = `'use strict';
     if (recent.length > 120) recent.shift();
     sparkline();
     age();
+    if (Date.now() - candlesAt >= 10000) candles().catch(() => undefined);
   });
   stream.addEventListener('status', (event) => setStatus(JSON.parse(event.data).status));
   stream.addEventListener('open', () => (el('connection').textContent = 'live'));
@@ -109,7 +158,10 @@ function html(pair: string, symbol: string): string {
 <span>sources <strong id="quorum">–</strong></span>
 <span id="connection">connecting…</span>
 </div>
-<svg id="spark" viewBox="0 0 300 80" preserveAspectRatio="none" role="img" aria-label="recent prices"><polyline points=""/></svg>
+<div class="charts">
+<figure><svg id="spark" viewBox="0 0 300 80" preserveAspectRatio="none" role="img" aria-label="recent prices"><polyline points=""/></svg><figcaption>recent prices</figcaption></figure>
+<figure><svg id="candles" viewBox="0 0 300 80" preserveAspectRatio="none" role="img" aria-label="1-minute candles, last hour"></svg><figcaption>last hour, 1-minute candles</figcaption></figure>
+</div>
 <table><thead><tr><th>exchange</th><th>state</th><th>mid</th><th>error</th></tr></thead><tbody id="sources"></tbody></table>
 <p><a href="/api/">API</a> · <a href="/api/openapi.json">OpenAPI</a></p>
 </body>

@@ -9,6 +9,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { bandOf, PriceTimeline } from './band';
 import { FAULTS } from './faults';
+import { historyGaps } from './history-outage';
 import { Window } from './load';
 import { evaluate, formatTable, runSuite, SHORT, type Row } from './suite';
 
@@ -89,8 +90,36 @@ describe('chaos targets can fail', () => {
   });
 });
 
+describe('the history outage case can fail', () => {
+  const second = (i: number, points: number, more: { gap?: boolean; final?: boolean } = {}) => ({
+    start: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+    points,
+    gap: more.gap ?? false,
+    final: more.final ?? true,
+  });
+
+  it('passes whole seconds, and one empty second in a row at 1 s rounds', () => {
+    expect(historyGaps([second(0, 1), second(1, 0), second(2, 1)], 1000)).toEqual([]);
+  });
+
+  it('fails on a gap, two empty seconds in a row, an empty second at faster rounds, or a candle not final', () => {
+    expect(historyGaps([second(0, 1), second(1, 0, { gap: true }), second(2, 1)], 1000)).toEqual([
+      'no price in effect in 1 second(s): 2026-01-01T00:00:01.000Z',
+    ]);
+    expect(historyGaps([second(0, 1), second(1, 0), second(2, 0), second(3, 1)], 1000)).toEqual([
+      '2 second(s) in a row without a point from 2026-01-01T00:00:01.000Z (rounds lost in the outage)',
+    ]);
+    expect(historyGaps([second(0, 4), second(1, 0), second(2, 4)], 250)).toEqual([
+      '1 second(s) in a row without a point from 2026-01-01T00:00:01.000Z (rounds lost in the outage)',
+    ]);
+    expect(historyGaps([second(0, 1), second(1, 1, { final: false })], 1000)).toEqual([
+      '1 candle(s) not final yet (held points not all written)',
+    ]);
+  });
+});
+
 describe('chaos suite, short form', () => {
-  it('Redis killed, a worker SIGKILLed, garbage sources: 0 failed, 0 wrong; every source down: stale, then 503 with Retry-After, then recovery', async () => {
+  it('Redis killed (twice, the second time reading the history back: no gap), a worker SIGKILLed, garbage sources: 0 failed, 0 wrong; every source down: stale, then 503 with Retry-After, then recovery', async () => {
     const result = await runSuite(SHORT);
     const table = formatTable(result);
     process.stdout.write(`\n${table}\n`);

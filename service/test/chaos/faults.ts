@@ -7,6 +7,7 @@
  *   wrong price, and recovery without a restart.
  */
 import type { ExchangeName, MockExchangeClient } from '../../../mock-exchange/src/mock-exchange';
+import { HISTORY_REDIS_OUTAGE } from './history-outage';
 import type { ChaosRedis, Replica } from './stack';
 import { sleep } from './stack';
 
@@ -33,6 +34,11 @@ export interface Fault {
   /** Why it cannot run here, if it cannot. */
   readonly notRun?: string;
   inject(ctx: FaultContext): Promise<void>;
+  /**
+   * Checks run once both replicas are fresh again, over the time the fault was held (from the injection
+   * to its clearing); each string returned is a missed target. Polls until the timeout if it must wait.
+   */
+  verify?(ctx: FaultContext, held: { fromMs: number; toMs: number; timeoutMs: number }): Promise<string[]>;
 }
 
 async function sourceFault(
@@ -59,6 +65,7 @@ export const FAULTS: readonly Fault[] = [
       ctx.cleared();
     },
   },
+  HISTORY_REDIS_OUTAGE,
   {
     id: 'redis-slow',
     title: 'Redis paused (SIGSTOP) > cmd timeout',

@@ -3,13 +3,14 @@
  * target is missed, 2 when the stack cannot start.
  *
  *   node dist/service/test/chaos/run.js [--short] [--only redis-kill,garbage]
- *     [--demo unabsorbable|majority-spike|wrong-band|alert|impossible-age]
+ *     [--demo unabsorbable|majority-spike|wrong-band|alert|impossible-age|history-gap]
  *
  * --demo makes a target fail on purpose, to show that the suite notices: `unabsorbable` holds a fault the
  * service cannot absorb (every source garbage for the outage duration) to the absorb targets,
  * `majority-spike` spikes four of six sources alike (the median follows them out of the band), `wrong-band`
  * judges prices against a band 1% off, `alert` requires an alert that the first fault cannot raise,
- * `impossible-age` requires a worst ageMs of 0. Each must exit 1.
+ * `impossible-age` requires a worst ageMs of 0, `history-gap` runs the history outage with one point held
+ * (HISTORY_PENDING_MAX_POINTS=1: the outage's points are dropped). Each must exit 1.
  */
 import { FULL, SHORT, formatTable, runSuite, type Profile, type SuiteOptions } from './suite';
 

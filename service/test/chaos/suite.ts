@@ -17,6 +17,7 @@ import {
 import { startMockExchangeProcess, stopAll } from '../../../scripts/lib/local-stack';
 import { PriceTimeline } from './band';
 import { FAULTS, MAJORITY_SPIKE, UNABSORBABLE, type Fault, type FaultContext } from './faults';
+import { HISTORY_REDIS_OUTAGE } from './history-outage';
 import { LoadGenerator, Window } from './load';
 import { prometheusInstalled, startChaosPrometheus, type ChaosPrometheus } from './prometheus';
 import {
@@ -95,7 +96,7 @@ export const SHORT: Profile = {
   outageMs: 6000,
   recoveryTimeoutMs: 8000,
   settleMs: 500,
-  faults: ['redis-kill', 'worker-kill', 'garbage', 'total-outage'],
+  faults: ['redis-kill', 'history-redis-outage', 'worker-kill', 'garbage', 'total-outage'],
   prometheus: false,
 };
 
@@ -123,7 +124,8 @@ export interface SuiteOptions {
   /** Prints progress lines. */
   readonly log?: (line: string) => void;
   /** Demonstrations that the targets can fail (see run.ts --demo). */
-  readonly demo?: 'unabsorbable' | 'majority-spike' | 'wrong-band' | 'alert' | 'impossible-age';
+  readonly demo?:
+    'unabsorbable' | 'majority-spike' | 'wrong-band' | 'alert' | 'impossible-age' | 'history-gap';
 }
 
 /** The targets of one row; the strings say what was missed. */
@@ -217,6 +219,10 @@ export async function runSuite(profile: Profile, options: SuiteOptions = {}): Pr
   });
   if (options.demo === 'unabsorbable') faults = [UNABSORBABLE];
   if (options.demo === 'majority-spike') faults = [MAJORITY_SPIKE];
+  // One point held through the outage: the others are dropped, and the history case must find the gap.
+  const env =
+    options.demo === 'history-gap' ? { ...profile.env, HISTORY_PENDING_MAX_POINTS: '1' } : profile.env;
+  if (options.demo === 'history-gap') faults = [HISTORY_REDIS_OUTAGE];
   if (options.demo === 'alert') {
     faults = faults.slice(0, 1).map((f) => ({ ...f, alerts: [...(f.alerts ?? []), 'PriceQuorumLost'] }));
   }
@@ -253,7 +259,7 @@ export async function runSuite(profile: Profile, options: SuiteOptions = {}): Pr
           name,
           redisUrl: redis.url,
           mockUrl: mockProcess.url,
-          env: profile.env,
+          env,
           logDir,
         }),
       );
@@ -342,6 +348,9 @@ export async function runSuite(profile: Profile, options: SuiteOptions = {}): Pr
       // Back to all six sources before the next fault (breakers closed, cool-downs over).
       const okDeadline = Date.now() + profile.recoveryTimeoutMs;
       while (Date.now() < okDeadline && !(await allOk(replicas, mock))) await sleep(100);
+      const verified = fault.verify
+        ? await fault.verify(ctx, { fromMs: heldFrom, toMs: clear, timeoutMs: profile.recoveryTimeoutMs })
+        : [];
       await sleep(profile.settleMs);
       const closed = load.swap(newWindow('between'));
       polling = false;
@@ -363,7 +372,7 @@ export async function runSuite(profile: Profile, options: SuiteOptions = {}): Pr
         options.demo === 'impossible-age'
           ? { freshnessMs, maxStalenessMs, worstAgeLimitMs: 0 }
           : { freshnessMs, maxStalenessMs };
-      const failures = [...between, ...evaluate(partial, limits)];
+      const failures = [...between, ...verified, ...evaluate(partial, limits)];
       if (fault.expect === 'outage') {
         const f = (k: string) => closed.firstSeen.get(k);
         const t = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)}s`);

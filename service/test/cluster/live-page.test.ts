@@ -90,4 +90,49 @@ maybe('the live page at /', () => {
     },
     3 * DEADLINE_MS,
   );
+
+  test(
+    'When the page is opened, then beside the sparkline it draws the last hour of 1-minute candles from the candles route',
+    async () => {
+      const page = await (launching as Promise<Browser>).then((browser) => browser.newPage());
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(m.text());
+      });
+      page.on('pageerror', (e) => problems.push(e.message));
+      const candlesAnswer = page.waitForResponse((r) => r.url().includes('/candles?interval=1m'), {
+        timeout: DEADLINE_MS,
+      });
+      await page.goto(`${cluster.url}/`, { timeout: DEADLINE_MS });
+      const answer = await candlesAnswer;
+      expect(answer.status()).toBe(200);
+      const { candles } = (await answer.json()) as { candles: { gap: boolean; close?: string }[] };
+      // The route's default range: the last hour, one candle a minute (61 when the hour is not whole).
+      expect(candles.length).toBeGreaterThanOrEqual(60);
+      const priced = candles.filter((c) => !c.gap);
+      expect(priced.length).toBeGreaterThan(0);
+
+      // One body and one wick per candle with a price; the gaps (before the cluster started) left blank.
+      await page.locator('#candles rect').first().waitFor({ state: 'attached', timeout: DEADLINE_MS });
+      // At least the answer's candles (a refetch on a slow box may add the minute that began since).
+      const bodies = await page.locator('#candles rect').count();
+      expect(bodies).toBeGreaterThanOrEqual(priced.length);
+      expect(await page.locator('#candles line').count()).toBe(bodies);
+      const title = await page.locator('#candles g title').last().textContent();
+      expect(title).toMatch(/^\d\d:\d\d o \d+(\.\d+)? h \d+(\.\d+)? l \d+(\.\d+)? c \d+(\.\d+)?$/);
+      const close = Number(/ c (\S+)$/.exec(title ?? '')?.[1]);
+      expect(close).toBeGreaterThan(3400);
+      expect(close).toBeLessThan(3800);
+      // Both charts share the row: the candles sit to the right of the sparkline.
+      const [spark, chart] = await Promise.all([
+        page.locator('#spark').boundingBox(),
+        page.locator('#candles').boundingBox(),
+      ]);
+      expect(chart!.x).toBeGreaterThan(spark!.x + spark!.width - 1);
+      expect(chart!.y).toBe(spark!.y);
+      expect(problems).toEqual([]);
+      await page.close();
+    },
+    2 * DEADLINE_MS,
+  );
 });
