@@ -4,13 +4,14 @@ import type { PriceSnapshot } from '../application/price-snapshot';
 export type PrimaryMessage =
   | { readonly type: 'snapshot'; readonly snapshot: PriceSnapshot }
   | { readonly type: 'metrics-request'; readonly id: number }
-  | { readonly type: 'shutdown' };
+  | { readonly type: 'shutdown' }
+  /** Every worker has closed its listener: responses may now tell clients to close (serving.ts). */
+  | { readonly type: 'listeners-closed' };
 
-export type WorkerMessage = {
-  readonly type: 'metrics-response';
-  readonly id: number;
-  readonly metrics: unknown;
-};
+export type WorkerMessage =
+  | { readonly type: 'metrics-response'; readonly id: number; readonly metrics: unknown }
+  /** This worker's listening socket is closed (on its way out). */
+  | { readonly type: 'listener-closed' };
 
 export function isPrimaryMessage(message: unknown): message is PrimaryMessage {
   return (

@@ -5,13 +5,41 @@ import { shutdownTracing } from '../observability/tracing';
 import { createLifecycle } from './lifecycle';
 import { isPrimaryMessage, type WorkerMessage } from './messages';
 
+/** How long a draining worker waits for the primary to say every worker's listener is closed. */
+const LISTENERS_CLOSED_WAIT_MS = 1000;
+
 /** A cluster worker: serves the API from L1/L2, fed with snapshots by the primary over IPC. */
 export async function runWorker(config: Config): Promise<void> {
   const { logger, metrics, shared } = buildCommon(config);
   const lifecycle = createLifecycle({ logger, deadlineMs: config.shutdownTimeoutMs + 2000 });
   // Before listening: a shutdown during start-up stops what exists and exits cleanly.
   lifecycle.handleSignals();
-  const serving = buildServing(config, { metrics, logger, shared });
+  let allListenersClosed: () => void = () => undefined;
+  const listenersClosed = new Promise<void>((resolve) => (allListenersClosed = resolve));
+  const serving = buildServing(config, {
+    metrics,
+    logger,
+    shared,
+    // Each worker owns its listening socket: the primary accepts nothing for it, so nothing is left in a
+    // queue of the primary's when the workers go (docs/deployment.md, "reset before first answer").
+    reusePort: true,
+    listenersClosed() {
+      const reply: WorkerMessage = { type: 'listener-closed' };
+      process.send?.(reply, undefined, undefined, () => undefined);
+      // The primary answers once every worker has said so; should it not (gone, or this worker leaves alone),
+      // the drain goes on after a while rather than hang.
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          logger.warn('the other workers did not confirm their listeners closed; draining anyway', {
+            waitedMs: LISTENERS_CLOSED_WAIT_MS,
+          });
+          resolve();
+        }, LISTENERS_CLOSED_WAIT_MS);
+      });
+      return Promise.race([listenersClosed, waited]).finally(() => clearTimeout(timer));
+    },
+  });
   lifecycle.setSteps([
     ...serving.steps,
     { name: 'close Redis', run: () => shared.close() },
@@ -32,6 +60,7 @@ export async function runWorker(config: Config): Promise<void> {
         (error: unknown) => logger.error('metrics collection failed', { error }),
       );
     } else if (message.type === 'shutdown') void lifecycle.shutdown('primary asked');
+    else if (message.type === 'listeners-closed') allListenersClosed();
   });
 
   const server = await serving.listen();

@@ -48,7 +48,15 @@ export interface HttpParts {
 /** The read path: L1, L2, the route table's handlers, Express behind the fast dispatcher. */
 export function buildHttp(
   config: Config,
-  deps: { metrics: Metrics; logger: Logger; shared: SharedCache; isDraining: () => boolean },
+  deps: {
+    metrics: Metrics;
+    logger: Logger;
+    shared: SharedCache;
+    /** Readiness says 503 (draining). */
+    isDraining: () => boolean;
+    /** Every response says `Connection: close`; without it, from when isDraining does. */
+    isClosingConnections?: () => boolean;
+  },
 ): HttpParts {
   const { metrics } = deps;
   const pairs = config.pairs.map((p) => p.slug);
@@ -151,7 +159,13 @@ export function buildHttp(
     common,
     cors,
   });
-  const dispatchDeps = { pairs, observerFor, isDraining: deps.isDraining, tracer, logger: deps.logger };
+  const dispatchDeps = {
+    pairs,
+    observerFor,
+    isDraining: deps.isClosingConnections ?? deps.isDraining,
+    tracer,
+    logger: deps.logger,
+  };
   return {
     reader,
     stream,

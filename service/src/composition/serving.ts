@@ -22,24 +22,46 @@ export interface Serving {
   readonly steps: readonly ShutdownStep[];
 }
 
+export interface ServingDeps {
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly shared: SharedCache;
+  readonly port?: number;
+  /** A cluster worker's: a listening socket of its own (SO_REUSEPORT), closed by the worker itself. */
+  readonly reusePort?: boolean;
+  /**
+   * Resolves once no process of this replica listens any more (a cluster worker asks the primary); until
+   * then responses keep their connections open. Absent: this process's own listener is the only one.
+   */
+  readonly listenersClosed?: () => Promise<void>;
+}
+
 /**
  * What a serving process (a cluster worker, or the only process) runs: the read path behind the API
  * listener, and how it drains. Readiness turns 503 first and the process keeps serving for DRAIN_DELAY_MS,
- * so the load balancer stops sending before the listener closes; streams are ended then (they never end by
- * themselves), so their clients reconnect to a replica that stays; open connections drain last. Built
- * before it listens, so snapshots sent while it starts are kept.
+ * so the load balancer stops sending before the listener closes. Then the listener closes, in every worker,
+ * before any response says `Connection: close`: a client told to close that reconnected while some listener
+ * of the replica was still open could be accepted by a socket about to close and be reset before its first
+ * answer (docs/deployment.md). Streams are ended then (they never end by themselves), so their clients
+ * reconnect to a replica that stays; open connections drain last. Built before it listens, so snapshots
+ * sent while it starts are kept.
  */
-export function buildServing(
-  config: Config,
-  deps: { metrics: Metrics; logger: Logger; shared: SharedCache; port?: number },
-): Serving {
+export function buildServing(config: Config, deps: ServingDeps): Serving {
   let draining = false;
+  let closingConnections = false;
+  let listenerClosed = false;
   let server: HttpServer | undefined;
-  const http = buildHttp(config, { ...deps, isDraining: () => draining });
+  const http = buildHttp(config, {
+    ...deps,
+    isDraining: () => draining,
+    isClosingConnections: () => closingConnections,
+  });
   return {
     accept: http.accept,
     async listen() {
       server = await listenApi(config, http, deps);
+      // A shutdown during start-up closed the listener before there was one.
+      if (listenerClosed) server.closeListener();
       return server;
     },
     steps: [
@@ -47,8 +69,26 @@ export function buildServing(
         name: 'stop taking traffic',
         async run() {
           draining = true;
-          if (config.drainDelayMs > 0)
+          if (config.drainDelayMs > 0) {
+            // Load balancers and kube-proxy pin connections: told to close, their clients reconnect through
+            // them to a replica that stays, while this one still accepts the stragglers.
+            closingConnections = true;
             await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
+          }
+        },
+      },
+      {
+        name: 'close the listener',
+        async run() {
+          listenerClosed = true;
+          server?.closeListener();
+          await deps.listenersClosed?.();
+        },
+      },
+      {
+        name: 'end keep-alive',
+        run() {
+          closingConnections = true;
         },
       },
       {

@@ -81,7 +81,7 @@ async function stopUnderLoad(mock: MockExchange): Promise<{ tally: Tally; exitCo
         const outcome = await request(cluster.port, agent);
         if (outcome === 'answered') {
           tally.answered++;
-          answers[index]++;
+          answers[index] = (answers[index] ?? 0) + 1;
           if (sigterm) tally.answeredAfterSigterm++;
           continue;
         }
