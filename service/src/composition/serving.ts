@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { Config } from '../config';
 import type { HttpServer } from '../infrastructure/http/http-server';
 import type { Logger } from '../observability/logger';
@@ -20,6 +21,29 @@ export interface Serving {
   listen(): Promise<HttpServer>;
   /** Serving's part of the shutdown, in order: stop taking traffic, end streams, drain, close. */
   readonly steps: readonly ShutdownStep[];
+}
+
+/** After DRAIN_DELAY_MS, how long no new connection must arrive before the listener closes, and the most waited. */
+const SETTLE_QUIET_MS = 100;
+const SETTLE_MAX_MS = 1000;
+
+/** Resolves once the server has accepted no connection for quietMs, or after maxMs whatever comes. */
+function acceptedNothingFor(server: Server, quietMs: number, maxMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    let quiet = setTimeout(done, quietMs);
+    const giveUp = setTimeout(done, maxMs);
+    const onConnection = () => {
+      clearTimeout(quiet);
+      quiet = setTimeout(done, quietMs);
+    };
+    server.on('connection', onConnection);
+    function done() {
+      clearTimeout(quiet);
+      clearTimeout(giveUp);
+      server.off('connection', onConnection);
+      resolve();
+    }
+  });
 }
 
 export interface ServingDeps {
@@ -50,6 +74,7 @@ export function buildServing(config: Config, deps: ServingDeps): Serving {
   let draining = false;
   let closingConnections = false;
   let listenerClosed = false;
+  let stoppedAt = Date.now();
   let server: HttpServer | undefined;
   const http = buildHttp(config, {
     ...deps,
@@ -69,11 +94,16 @@ export function buildServing(config: Config, deps: ServingDeps): Serving {
         name: 'stop taking traffic',
         async run() {
           draining = true;
+          stoppedAt = Date.now();
           if (config.drainDelayMs > 0) {
             // Load balancers and kube-proxy pin connections: told to close, their clients reconnect through
             // them to a replica that stays, while this one still accepts the stragglers.
             closingConnections = true;
             await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
+            // Clients that still reconnect here (nothing in front took this replica out) would race the
+            // listener's close: keep-alive again until no new connection has come for a moment.
+            closingConnections = false;
+            if (server !== undefined) await acceptedNothingFor(server.server, SETTLE_QUIET_MS, SETTLE_MAX_MS);
           }
         },
       },
@@ -103,7 +133,8 @@ export function buildServing(config: Config, deps: ServingDeps): Serving {
         async run() {
           // A shutdown during start-up: nothing is listening yet.
           const outcome = await server?.drain({
-            timeoutMs: config.shutdownTimeoutMs - config.drainDelayMs,
+            // What is left of SHUTDOWN_TIMEOUT_MS after the delay, the settling and the listeners' barrier.
+            timeoutMs: Math.max(0, config.shutdownTimeoutMs - (Date.now() - stoppedAt)),
             idleGraceMs: config.drainIdleGraceMs,
           });
           if (outcome === 'deadline') deps.logger.warn('drain deadline passed: open connections destroyed');

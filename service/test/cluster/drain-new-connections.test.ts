@@ -11,6 +11,7 @@ import { eventually } from '../helpers/metrics';
 // should see. Before the fix this found resets in about half the stops (docs/deployment.md).
 const PRICE = '/api/v1/prices/eth-usdt';
 const STOPS = 6;
+const STOPS_WITH_DELAY = 3;
 const CLIENTS = 50;
 const ANSWERS_BEFORE_SIGTERM = 2;
 const SHUTDOWN_TIMEOUT_MS = 5000;
@@ -50,11 +51,15 @@ function request(port: number, agent: http.Agent | false): Promise<Outcome> {
   });
 }
 
-async function stopUnderLoad(mock: MockExchange): Promise<{ tally: Tally; exitCode: number | null }> {
+async function stopUnderLoad(
+  mock: MockExchange,
+  env: Record<string, string>,
+): Promise<{ tally: Tally; exitCode: number | null }> {
   const cluster = await spawnCluster({
     MOCK_EXCHANGE_URL: mock.url,
     LOG_LEVEL: 'info',
     SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+    ...env,
   });
   try {
     const tally: Tally = {
@@ -111,29 +116,45 @@ async function stopUnderLoad(mock: MockExchange): Promise<{ tally: Tally; exitCo
   }
 }
 
-test(`When the cluster is stopped ${STOPS} times while its keep-alive clients reconnect as told, then every connection it accepted is answered`, async () => {
+/** Stops the cluster `stops` times under the load; fails on any connection reset before its first answer. */
+async function expectNoResets(stops: number, env: Record<string, string>): Promise<void> {
   const mock = await startMockExchange();
-  const stops: Tally[] = [];
+  const tallies: Tally[] = [];
   try {
-    for (let i = 0; i < STOPS; i++) {
-      const { tally, exitCode } = await stopUnderLoad(mock);
+    for (let i = 0; i < stops; i++) {
+      const { tally, exitCode } = await stopUnderLoad(mock, env);
       process.stdout.write(
-        `[drain-new-connections] stop ${i + 1}: exit ${exitCode} ${JSON.stringify(tally)}\n`,
+        `[drain-new-connections] ${JSON.stringify(env)} stop ${i + 1}: exit ${exitCode} ${JSON.stringify(tally)}\n`,
       );
       expect(exitCode).toBe(0);
-      stops.push(tally);
+      tallies.push(tally);
     }
   } finally {
     await mock.close();
   }
   expect({
-    resets: stops.map((t) => t.resetBeforeFirstAnswer),
-    dropped: stops.map((t) => t.droppedOnLiveConnection),
-    other: stops.map((t) => t.other),
-  }).toStrictEqual({ resets: stops.map(() => 0), dropped: stops.map(() => 0), other: stops.map(() => ({})) });
-  for (const tally of stops) {
+    resets: tallies.map((t) => t.resetBeforeFirstAnswer),
+    dropped: tallies.map((t) => t.droppedOnLiveConnection),
+    other: tallies.map((t) => t.other),
+  }).toStrictEqual({
+    resets: tallies.map(() => 0),
+    dropped: tallies.map(() => 0),
+    other: tallies.map(() => ({})),
+  });
+  for (const tally of tallies) {
     // The load was there through the drain: clients were answered after SIGTERM, then refused.
     expect(tally.answeredAfterSigterm).toBeGreaterThan(0);
     expect(tally.refused).toBeGreaterThan(0);
   }
+}
+
+test(`When the cluster is stopped ${STOPS} times while its keep-alive clients reconnect as told, then every connection it accepted is answered`, async () => {
+  await expectNoResets(STOPS, {});
+}, 300_000);
+
+test(`When the cluster is stopped ${STOPS_WITH_DELAY} times with DRAIN_DELAY_MS and its clients go on reconnecting through the delay, then every connection it accepted is answered`, async () => {
+  // Nothing in front takes the replica out: the clients told to close during the delay come straight back.
+  // Before the listener closes, responses keep connections open again until no new one comes for a moment
+  // (without that: 6, 33, 11, 44, 0 and 41 resets in 6 stops).
+  await expectNoResets(STOPS_WITH_DELAY, { DRAIN_DELAY_MS: '1000' });
 }, 300_000);
