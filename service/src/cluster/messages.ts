@@ -11,7 +11,9 @@ export type PrimaryMessage =
 export type WorkerMessage =
   | { readonly type: 'metrics-response'; readonly id: number; readonly metrics: unknown }
   /** This worker's listening socket is closed (on its way out). */
-  | { readonly type: 'listener-closed' };
+  | { readonly type: 'listener-closed' }
+  /** This worker now hears the primary: a message sent before this is lost (no listener yet). */
+  | { readonly type: 'ready' };
 
 export function isPrimaryMessage(message: unknown): message is PrimaryMessage {
   return (

@@ -75,9 +75,14 @@ export async function runPrimary(config: Config): Promise<void> {
     metrics.workersAlive(workers().length);
   }
 
-  cluster.on('online', (worker) => {
+  // Not on 'online': a worker comes online before its code has a listener for messages, and what is sent
+  // to it then is lost (a shutdown too, which left a worker starting at SIGTERM serving until SIGKILL).
+  const ready = new Set<number>();
+  function onReady(worker: Worker): void {
+    ready.add(worker.id);
     for (const snapshot of latest.values()) send(worker, { type: 'snapshot', snapshot });
-  });
+    if (shuttingDown()) send(worker, { type: 'shutdown' });
+  }
   // The drain's barrier: a worker tells its clients to close only once no worker listens any more, or a
   // client reconnecting at once could be accepted by a listener about to close, and reset (serving.ts).
   const listenerClosed = new Set<number>();
@@ -87,6 +92,7 @@ export async function runPrimary(config: Config): Promise<void> {
     for (const worker of live) send(worker, { type: 'listeners-closed' });
   }
   cluster.on('message', (worker, message: WorkerMessage) => {
+    if (message?.type === 'ready') onReady(worker);
     if (message?.type !== 'listener-closed') return;
     listenerClosed.add(worker.id);
     releaseIfNoneListens();
@@ -95,6 +101,7 @@ export async function runPrimary(config: Config): Promise<void> {
     const lived = Date.now() - (forkedAt.get(worker.id) ?? Date.now());
     forkedAt.delete(worker.id);
     listenerClosed.delete(worker.id);
+    ready.delete(worker.id);
     releaseIfNoneListens();
     metrics.workersAlive(workers().length);
     if (shuttingDown()) return;
@@ -162,7 +169,12 @@ export async function runPrimary(config: Config): Promise<void> {
           ),
       ),
     );
-    for (const worker of workers()) send(worker, { type: 'shutdown' });
+    // One still starting serves nothing yet and would not hear the message: a signal ends it (its own
+    // handler drains it if it has one by then).
+    for (const worker of workers()) {
+      if (ready.has(worker.id)) send(worker, { type: 'shutdown' });
+      else worker.process.kill('SIGTERM');
+    }
     return exited;
   }
   lifecycle.setSteps([

@@ -62,6 +62,8 @@ export async function runWorker(config: Config): Promise<void> {
     } else if (message.type === 'shutdown') void lifecycle.shutdown('primary asked');
     else if (message.type === 'listeners-closed') allListenersClosed();
   });
+  const ready: WorkerMessage = { type: 'ready' };
+  process.send?.(ready, undefined, undefined, () => undefined);
 
   const server = await serving.listen();
   logger.debug('worker listening', { port: server.port });

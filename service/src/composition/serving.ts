@@ -76,6 +76,7 @@ export function buildServing(config: Config, deps: ServingDeps): Serving {
   let listenerClosed = false;
   let stoppedAt = Date.now();
   let server: HttpServer | undefined;
+  let listening: Promise<HttpServer> | undefined;
   const http = buildHttp(config, {
     ...deps,
     isDraining: () => draining,
@@ -84,7 +85,8 @@ export function buildServing(config: Config, deps: ServingDeps): Serving {
   return {
     accept: http.accept,
     async listen() {
-      server = await listenApi(config, http, deps);
+      listening = listenApi(config, http, deps);
+      server = await listening;
       // A shutdown during start-up closed the listener before there was one.
       if (listenerClosed) server.closeListener();
       return server;
@@ -111,6 +113,9 @@ export function buildServing(config: Config, deps: ServingDeps): Serving {
         name: 'close the listener',
         async run() {
           listenerClosed = true;
+          // A listener still being opened is closed once open (listen() does it), before the others hear
+          // that this one is: else it could take their reconnecting clients and reset them.
+          await listening?.catch(() => undefined);
           server?.closeListener();
           await deps.listenersClosed?.();
         },

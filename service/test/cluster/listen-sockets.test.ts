@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { startMockExchange, type MockExchange } from '../../../mock-exchange/src/mock-exchange';
 import { freePort } from '../../../scripts/lib/free-port';
 import { MAIN, spawnCluster, type TestCluster } from '../helpers/cluster';
+import { eventually } from '../helpers/metrics';
 import { TEST_ENV } from '../helpers/service';
 
 // Each worker listens on a socket of its own (SO_REUSEPORT), so each closes its own when it drains and the
@@ -25,15 +26,27 @@ afterAll(async () => {
   await mock?.close();
 });
 
-test('When the cluster listens, then each worker has a listening socket of its own with LISTEN_BACKLOG', () => {
-  // For a listening socket, ss shows the backlog in effect as Send-Q (min(LISTEN_BACKLOG, somaxconn)).
+/** The listening sockets on the cluster's port: ss shows a listener's backlog in effect as its Send-Q. */
+function listeningSockets(): { backlog: number; pid: number }[] {
   const ss = spawnSync('ss', ['-Hltnp', `sport = :${cluster.port}`], { encoding: 'utf8' });
-  expect(ss.status).toBe(0);
-  const sockets = ss.stdout
+  if (ss.status !== 0) throw new Error(`ss: ${ss.stderr}`);
+  return ss.stdout
     .trim()
     .split('\n')
     .filter(Boolean)
     .map((line) => ({ backlog: Number(line.split(/\s+/)[2]), pid: Number(/pid=(\d+)/.exec(line)?.[1]) }));
+}
+
+test('When the cluster listens, then each worker has a listening socket of its own with LISTEN_BACKLOG', async () => {
+  // Ready means one worker answers; the other may still be starting on a busy box.
+  const sockets = await eventually(
+    async () => listeningSockets(),
+    (s) => s.length >= 2,
+    {
+      what: 'two listening sockets',
+      timeoutMs: 30_000,
+    },
+  );
   const workers = spawnSync('pgrep', ['-P', String(cluster.proc.pid)], { encoding: 'utf8' })
     .stdout.trim()
     .split('\n')
