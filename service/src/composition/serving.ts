@@ -24,7 +24,7 @@ export interface Serving {
 }
 
 /** After DRAIN_DELAY_MS, how long no new connection must arrive before the listener closes, and the most waited. */
-const SETTLE_QUIET_MS = 100;
+const SETTLE_QUIET_MS = 250;
 const SETTLE_MAX_MS = 1000;
 
 /** Resolves once the server has accepted no connection for quietMs, or after maxMs whatever comes. */
