@@ -14,8 +14,15 @@ export async function runWorker(config: Config): Promise<void> {
   const lifecycle = createLifecycle({ logger, deadlineMs: config.shutdownTimeoutMs + 2000 });
   // Before listening: a shutdown during start-up stops what exists and exits cleanly.
   lifecycle.handleSignals();
+  let confirmed = false;
   let allListenersClosed: () => void = () => undefined;
-  const listenersClosed = new Promise<void>((resolve) => (allListenersClosed = resolve));
+  const listenersClosed = new Promise<void>(
+    (resolve) =>
+      (allListenersClosed = () => {
+        confirmed = true;
+        resolve();
+      }),
+  );
   const serving = buildServing(config, {
     metrics,
     logger,
@@ -29,13 +36,20 @@ export async function runWorker(config: Config): Promise<void> {
       // The primary answers once every worker has said so; should it not (gone, or this worker leaves alone),
       // the drain goes on after a while rather than hang.
       let timer: NodeJS.Timeout | undefined;
+      // Given up from setImmediate, after the poll phase: a worker not scheduled for a while runs its timers
+      // before it reads the primary's answer that came meanwhile.
       const waited = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          logger.warn('the other workers did not confirm their listeners closed; draining anyway', {
-            waitedMs: LISTENERS_CLOSED_WAIT_MS,
-          });
-          resolve();
-        }, LISTENERS_CLOSED_WAIT_MS);
+        timer = setTimeout(
+          () =>
+            setImmediate(() => {
+              if (confirmed) return;
+              logger.warn('the other workers did not confirm their listeners closed; draining anyway', {
+                waitedMs: LISTENERS_CLOSED_WAIT_MS,
+              });
+              resolve();
+            }),
+          LISTENERS_CLOSED_WAIT_MS,
+        );
       });
       return Promise.race([listenersClosed, waited]).finally(() => clearTimeout(timer));
     },

@@ -27,14 +27,26 @@ export interface Serving {
 const SETTLE_QUIET_MS = 250;
 const SETTLE_MAX_MS = 1000;
 
-/** Resolves once the server has accepted no connection for quietMs, or after maxMs whatever comes. */
+/**
+ * Resolves once the server has accepted no connection for quietMs, or after maxMs whatever comes. A timer
+ * that fires is confirmed from setImmediate, after the loop's poll phase: a process that was not scheduled
+ * for a while runs its timers before it accepts what queued up meanwhile, which is not quiet.
+ */
 function acceptedNothingFor(server: Server, quietMs: number, maxMs: number): Promise<void> {
   return new Promise((resolve) => {
-    let quiet = setTimeout(done, quietMs);
+    let accepted = 0;
+    const confirm = () => {
+      const seen = accepted;
+      setImmediate(() => {
+        if (accepted === seen) done();
+      });
+    };
+    let quiet = setTimeout(confirm, quietMs);
     const giveUp = setTimeout(done, maxMs);
     const onConnection = () => {
+      accepted++;
       clearTimeout(quiet);
-      quiet = setTimeout(done, quietMs);
+      quiet = setTimeout(confirm, quietMs);
     };
     server.on('connection', onConnection);
     function done() {
