@@ -6,10 +6,17 @@ export type PrimaryMessage =
   | { readonly type: 'snapshot'; readonly snapshot: PriceSnapshot }
   | { readonly type: 'metrics-request'; readonly id: number }
   | { readonly type: 'shutdown' }
-  | HistoryResponse;
+  | HistoryResponse
+  /** Every worker has closed its listener: responses may now tell clients to close (serving.ts). */
+  | { readonly type: 'listeners-closed' };
 
 export type WorkerMessage =
-  { readonly type: 'metrics-response'; readonly id: number; readonly metrics: unknown } | HistoryRequest;
+  | { readonly type: 'metrics-response'; readonly id: number; readonly metrics: unknown }
+  | HistoryRequest
+  /** This worker's listening socket is closed (on its way out). */
+  | { readonly type: 'listener-closed' }
+  /** This worker now hears the primary: a message sent before this is lost (no listener yet). */
+  | { readonly type: 'ready' };
 
 export function isPrimaryMessage(message: unknown): message is PrimaryMessage {
   return (

@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import net from 'node:net';
 import type { PriceSnapshot } from '../application/price-snapshot';
 import type { Config } from '../config';
 import { buildRefresher } from '../composition/refresher';
@@ -15,6 +16,20 @@ const WORKER_METRICS_TIMEOUT_MS = 1000;
 /** A worker that lived this long was healthy: its crash does not extend the respawn backoff. */
 const STABLE_WORKER_MS = 30_000;
 const MAX_RESPAWN_DELAY_MS = 10_000;
+
+/**
+ * Fails if another process listens on the API port. The workers bind it with SO_REUSEPORT, which a second
+ * instance started by mistake would share silently (the kernel would spread connections over both) instead
+ * of failing with EADDRINUSE: a socket without SO_REUSEPORT is refused where any other one is bound.
+ */
+async function claimPort(config: Config): Promise<void> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen({ port: config.port, host: config.host, exclusive: true }, () => resolve());
+  });
+  await new Promise((resolve) => probe.close(resolve));
+}
 
 /**
  * The cluster primary: forks the workers and respawns crashed ones with backoff, runs the replica's single
@@ -67,16 +82,36 @@ export async function runPrimary(config: Config): Promise<void> {
     metrics.workersAlive(workers().length);
   }
 
-  // Without Redis the history lives here: workers ask for it (the answer goes back to the asking worker).
-  cluster.on('message', (worker, message: unknown) => {
-    answerHistoryRequest(history, message, (response) => send(worker, response));
-  });
-  cluster.on('online', (worker) => {
+  // Not on 'online': a worker comes online before its code has a listener for messages, and what is sent
+  // to it then is lost (a shutdown too, which left a worker starting at SIGTERM serving until SIGKILL).
+  const ready = new Set<number>();
+  function onReady(worker: Worker): void {
+    ready.add(worker.id);
     for (const snapshot of latest.values()) send(worker, { type: 'snapshot', snapshot });
+    if (shuttingDown()) send(worker, { type: 'shutdown' });
+  }
+  // The drain's barrier: a worker tells its clients to close only once no worker listens any more, or a
+  // client reconnecting at once could be accepted by a listener about to close, and reset (serving.ts).
+  const listenerClosed = new Set<number>();
+  function releaseIfNoneListens(): void {
+    const live = workers().filter((w) => !w.isDead());
+    if (live.length === 0 || !live.every((w) => listenerClosed.has(w.id))) return;
+    for (const worker of live) send(worker, { type: 'listeners-closed' });
+  }
+  cluster.on('message', (worker, message: WorkerMessage) => {
+    // Without Redis the history lives here: workers ask for it (the answer goes back to the asking worker).
+    answerHistoryRequest(history, message, (response) => send(worker, response));
+    if (message?.type === 'ready') onReady(worker);
+    if (message?.type !== 'listener-closed') return;
+    listenerClosed.add(worker.id);
+    releaseIfNoneListens();
   });
   cluster.on('exit', (worker, code, signal) => {
     const lived = Date.now() - (forkedAt.get(worker.id) ?? Date.now());
     forkedAt.delete(worker.id);
+    listenerClosed.delete(worker.id);
+    ready.delete(worker.id);
+    releaseIfNoneListens();
     metrics.workersAlive(workers().length);
     if (shuttingDown()) return;
     consecutiveCrashes = lived >= STABLE_WORKER_MS ? 1 : consecutiveCrashes + 1;
@@ -112,6 +147,7 @@ export async function runPrimary(config: Config): Promise<void> {
     });
   }
 
+  await claimPort(config);
   const metricsServer = await listenMetrics(config, {
     logger,
     async collect(format) {
@@ -142,7 +178,12 @@ export async function runPrimary(config: Config): Promise<void> {
           ),
       ),
     );
-    for (const worker of workers()) send(worker, { type: 'shutdown' });
+    // One still starting serves nothing yet and would not hear the message: a signal ends it (its own
+    // handler drains it if it has one by then).
+    for (const worker of workers()) {
+      if (ready.has(worker.id)) send(worker, { type: 'shutdown' });
+      else worker.process.kill('SIGTERM');
+    }
     return exited;
   }
   lifecycle.setSteps([

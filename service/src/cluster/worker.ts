@@ -9,6 +9,8 @@ import { isPrimaryMessage, type WorkerMessage } from './messages';
 
 /** A history query the primary has not answered by then fails (the route answers 503, never hangs). */
 const HISTORY_IPC_TIMEOUT_MS = 2_000;
+/** How long a draining worker waits for the primary to say every worker's listener is closed. */
+const LISTENERS_CLOSED_WAIT_MS = 1000;
 
 /** A cluster worker: serves the API from L1/L2, fed with snapshots by the primary over IPC. */
 export async function runWorker(config: Config): Promise<void> {
@@ -22,7 +24,47 @@ export async function runWorker(config: Config): Promise<void> {
     timeoutMs: HISTORY_IPC_TIMEOUT_MS,
   });
   const history = createSharedHistory(config) ?? ipcHistory;
-  const serving = buildServing(config, { metrics, logger, shared, history });
+  let confirmed = false;
+  let allListenersClosed: () => void = () => undefined;
+  const listenersClosed = new Promise<void>(
+    (resolve) =>
+      (allListenersClosed = () => {
+        confirmed = true;
+        resolve();
+      }),
+  );
+  const serving = buildServing(config, {
+    metrics,
+    logger,
+    shared,
+    history,
+    // Each worker owns its listening socket: the primary accepts nothing for it, so nothing is left in a
+    // queue of the primary's when the workers go (docs/deployment.md, "reset before first answer").
+    reusePort: true,
+    listenersClosed() {
+      const reply: WorkerMessage = { type: 'listener-closed' };
+      process.send?.(reply, undefined, undefined, () => undefined);
+      // The primary answers once every worker has said so; should it not (gone, or this worker leaves alone),
+      // the drain goes on after a while rather than hang.
+      let timer: NodeJS.Timeout | undefined;
+      // Given up from setImmediate, after the poll phase: a worker not scheduled for a while runs its timers
+      // before it reads the primary's answer that came meanwhile.
+      const waited = new Promise<void>((resolve) => {
+        timer = setTimeout(
+          () =>
+            setImmediate(() => {
+              if (confirmed) return;
+              logger.warn('the other workers did not confirm their listeners closed; draining anyway', {
+                waitedMs: LISTENERS_CLOSED_WAIT_MS,
+              });
+              resolve();
+            }),
+          LISTENERS_CLOSED_WAIT_MS,
+        );
+      });
+      return Promise.race([listenersClosed, waited]).finally(() => clearTimeout(timer));
+    },
+  });
   lifecycle.setSteps([
     ...serving.steps,
     { name: 'close price history', run: () => history.close() },
@@ -44,7 +86,10 @@ export async function runWorker(config: Config): Promise<void> {
         (error: unknown) => logger.error('metrics collection failed', { error }),
       );
     } else if (message.type === 'shutdown') void lifecycle.shutdown('primary asked');
+    else if (message.type === 'listeners-closed') allListenersClosed();
   });
+  const ready: WorkerMessage = { type: 'ready' };
+  process.send?.(ready, undefined, undefined, () => undefined);
 
   const server = await serving.listen();
   logger.debug('worker listening', { port: server.port });

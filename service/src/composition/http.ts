@@ -60,7 +60,10 @@ export function buildHttp(
     shared: SharedCache;
     /** The process's history (its store, or the primary's over IPC); an empty one of its own if not given. */
     history?: PriceHistory;
+    /** Readiness says 503 (draining). */
     isDraining: () => boolean;
+    /** Every response says `Connection: close`; without it, from when isDraining does. */
+    isClosingConnections?: () => boolean;
   },
 ): HttpParts {
   const { metrics } = deps;
@@ -185,7 +188,13 @@ export function buildHttp(
     common,
     cors,
   });
-  const dispatchDeps = { pairs, observerFor, isDraining: deps.isDraining, tracer, logger: deps.logger };
+  const dispatchDeps = {
+    pairs,
+    observerFor,
+    isDraining: deps.isClosingConnections ?? deps.isDraining,
+    tracer,
+    logger: deps.logger,
+  };
   return {
     reader,
     stream,

@@ -9,12 +9,13 @@ import type { HttpParts } from './http';
 export async function listenApi(
   config: Config,
   http: Pick<HttpParts, 'listener' | 'server'>,
-  deps: { metrics: Metrics; logger: Logger; port?: number },
+  deps: { metrics: Metrics; logger: Logger; port?: number; reusePort?: boolean },
 ): Promise<HttpServer> {
   const server = await startHttpServer({
     host: config.host,
     port: deps.port ?? config.port,
     backlog: config.listenBacklog,
+    reusePort: deps.reusePort,
     listener: http.listener,
     ...http.server,
   });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { freePort } from '../../../scripts/lib/free-port';
@@ -82,6 +82,14 @@ export async function spawnCluster(
       (status) => status === 200,
       { what: 'cluster ready', timeoutMs: options.readyTimeoutMs ?? 60_000 },
     );
+    // Ready means one worker answers. Each worker has a listening socket of its own (SO_REUSEPORT), and
+    // until the others listen the first takes every connection: tests about the cluster wait for all.
+    const workers = Number(env.WORKERS ?? 2);
+    await eventually(
+      async () => listeningSockets(port),
+      (n) => n === undefined || n >= workers,
+      { what: `${workers} workers listening`, timeoutMs: options.readyTimeoutMs ?? 60_000 },
+    );
   } catch (error) {
     cluster.kill();
     throw new Error(`${(error as Error).message}\noutput:\n${output}`);
@@ -89,7 +97,7 @@ export async function spawnCluster(
   return cluster;
 }
 
-/** A GET over a new TCP connection, so that the cluster's round robin spreads requests over the workers. */
+/** A GET over a new TCP connection, so that requests spread over the workers (each its own SO_REUSEPORT socket). */
 export function requestOnNewConnection(
   port: number,
   urlPath: string,
@@ -102,6 +110,13 @@ export function requestOnNewConnection(
     });
     req.on('error', reject);
   });
+}
+
+/** Listening sockets on the port, from ss (undefined where there is no ss: the wait is skipped). */
+function listeningSockets(port: number): number | undefined {
+  const ss = spawnSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' });
+  if (ss.status !== 0) return undefined;
+  return ss.stdout.split('\n').filter((line) => line.trim() !== '').length;
 }
 
 /** The readiness status over a connection of its own (0 when refused: not listening yet). */

@@ -18,8 +18,14 @@ export interface HttpServer {
   /** The connection cap applied: the configured one, or less if the file descriptor limit is lower. */
   readonly connectionCap: number;
   /**
-   * Stop accepting, give each idle keep-alive connection the grace (from drain() or from when it went idle,
-   * whichever is later), let in-flight responses finish and be sent in full, destroy what is left at the
+   * Stop accepting: the listening socket is closed when this returns, so from then on the kernel refuses new
+   * connections (or, with `reusePort`, hands them to another process's socket). Connections already
+   * accepted stay as they are. Idempotent; drain() does it too.
+   */
+  closeListener(): void;
+  /**
+   * Stop accepting (if not done yet), give each idle keep-alive connection the grace (from drain() or from
+   * when it went idle, whichever is later), let in-flight responses finish and be sent in full, destroy what is left at the
    * deadline. The listener must already answer every request with `Connection: close` (the caller's draining
    * flag), so each busy connection ends by itself once its response is written.
    */
@@ -102,6 +108,12 @@ export async function startHttpServer(options: {
   handlers?: ProtocolHandlers;
   /** A connection closed on accept because the cap was reached. */
   onConnectionDropped?: () => void;
+  /**
+   * SO_REUSEPORT, for cluster workers: each binds a listening socket of its own on the port (the kernel
+   * spreads new connections over them) instead of sharing the primary's, so each closes its own when it
+   * drains and the primary accepts nothing on its behalf (docs/deployment.md, "reset before first answer").
+   */
+  reusePort?: boolean;
 }): Promise<HttpServer> {
   const limits = options.limits ?? DEFAULT_LIMITS;
   const server = http.createServer(
@@ -179,13 +191,26 @@ export async function startHttpServer(options: {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port: options.port, host: options.host, backlog: options.backlog }, () => resolve());
+    server.listen(
+      { port: options.port, host: options.host, backlog: options.backlog, reusePort: options.reusePort },
+      () => resolve(),
+    );
   });
+  // net.Server's close, not http.Server's: that one also destroys every idle keep-alive connection at once,
+  // and a client that has just sent its next request on one sees a reset, not an answer. It closes the
+  // listening socket at once (libuv closes the descriptor in uv_close); its callback runs once the last
+  // connection is gone.
+  let lastConnectionGone: Promise<void> | undefined;
+  const closeListener = () =>
+    (lastConnectionGone ??= new Promise((resolve) =>
+      net.Server.prototype.close.call(server, () => resolve()),
+    ));
   return {
     server,
     port: (server.address() as AddressInfo).port,
     openConnections: () => connections.size,
     connectionCap: cap,
+    closeListener: () => void closeListener(),
     drain({ timeoutMs, idleGraceMs }) {
       // From now on a connection that goes idle after a keep-alive response is closed once it has been idle
       // for the grace, by Node's own keep-alive timer (cleared when a request arrives; that request is then
@@ -226,10 +251,7 @@ export async function startHttpServer(options: {
           server.close(() => undefined);
           resolve(outcome);
         }
-        // net.Server's close, not http.Server's: that one also destroys every idle keep-alive connection at
-        // once, and a client that has just sent its next request on one sees a reset, not an answer. The
-        // callback runs once the last connection is gone.
-        net.Server.prototype.close.call(server, () => done('drained'));
+        void closeListener().then(() => done('drained'));
       });
     },
   };
