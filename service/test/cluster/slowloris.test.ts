@@ -17,9 +17,9 @@ const HEADERS_TIMEOUT_MS = 15_000;
 // Sized to what this machine allows: the test process holds one descriptor per socket it opens.
 const FILE_LIMIT = Number(spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim()) || 1024;
 const LORIS = Math.min(2000, Math.floor((FILE_LIMIT - 500) / 3));
-// Round robin does not split connections evenly, least of all on a busy box (one worker took 1,171 of 2,000
-// in a run here, and more than 1,500 in another): with a cap of LORIS per worker the first test measures
-// the timeout, never the cap.
+// Connections are not split evenly between the workers (the kernel hashes them over the workers' SO_REUSEPORT
+// sockets: 1,016/1,032 in one run; under the old round robin one worker took 1,171 of 2,000, and more than
+// 1,500 in another): with a cap of LORIS per worker the first test measures the timeout, never the cap.
 const CAP = LORIS;
 const FLOOD = Math.min(2 * CAP + 1200, FILE_LIMIT - 500);
 
