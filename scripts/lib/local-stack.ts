@@ -95,20 +95,16 @@ function portOpen(port: number): Promise<boolean> {
   );
 }
 
+/** redis-server on loopback with nothing persisted: what every throwaway Redis here runs with. */
+export function redisServerArgs(port: number): string[] {
+  return ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+}
+
 /** A throwaway redis-server (no persistence) on a free loopback port. */
 export async function startRedisServer(): Promise<{ url: string; process: ChildProcess }> {
   need('redis-server', 'apt-get install -y redis-server');
   const port = await freePort();
-  const child = startProcess('redis-server', [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-  ]);
+  const child = startProcess('redis-server', redisServerArgs(port));
   await waitFor('redis', () => portOpen(port));
   return { url: `redis://127.0.0.1:${port}`, process: child };
 }

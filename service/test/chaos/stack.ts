@@ -9,7 +9,14 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { freePort } from '../../../scripts/lib/free-port';
-import { need, REPO_ROOT, startProcess, stopProcess, waitFor } from '../../../scripts/lib/local-stack';
+import {
+  need,
+  redisServerArgs,
+  REPO_ROOT,
+  startProcess,
+  stopProcess,
+  waitFor,
+} from '../../../scripts/lib/local-stack';
 
 const compiled = __filename.endsWith('.js');
 export const SERVICE_MAIN = path.join(REPO_ROOT, 'dist/service/src/main.js');
@@ -50,16 +57,7 @@ export async function startChaosRedis(): Promise<ChaosRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = startProcess('redis-server', [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-    ]);
+    child = startProcess('redis-server', redisServerArgs(port));
     await waitFor('redis', () => portOpen(port));
   };
   await start();

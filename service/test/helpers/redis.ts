@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../../scripts/lib/free-port';
+import { redisServerArgs } from '../../../scripts/lib/local-stack';
 import { REDIS_TEST_IMAGE } from './redis-runtime';
 
 /** A real Redis for one test file: killable and restartable on the same port. */
@@ -31,13 +32,9 @@ async function startProcess(): Promise<TestRedis> {
   let child: ChildProcess | undefined;
 
   async function launch(): Promise<void> {
-    const proc = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const proc = spawn('redis-server', redisServerArgs(port), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = proc;
     await new Promise<void>((resolve, reject) => {
       let output = '';
