@@ -80,6 +80,29 @@ module.exports = {
       to: { path: '^service/src/(application|presentation|infrastructure|composition|cluster|config)' },
     },
     {
+      name: 'main-loads-one-role',
+      comment:
+        'main.ts requires the module of the role the process runs, when it runs it: a static import would load the primary (and its exchange clients) into every worker.',
+      severity: 'error',
+      from: { path: '^service/src/main\\.ts$' },
+      to: { path: '^service/src/cluster/', dependencyTypesNot: ['require', 'type-import'] },
+    },
+    {
+      name: 'workers-load-no-exchange-client',
+      comment:
+        "A cluster worker serves from the snapshots the primary sends: the exchange clients (axios, opossum, the adapters) and the refresher are the primary's, and loading them would cost every worker their memory (docs/performance.md, Memory). main.ts requires each role's module on its own.",
+      severity: 'error',
+      from: { path: '^service/src/cluster/worker\\.ts$' },
+      to: {
+        path: [
+          '^node_modules/(axios|axios-retry|opossum)/',
+          '^service/src/infrastructure/sources/(http-price-source\\.ts$|exchanges/)',
+          '^service/src/composition/refresher\\.ts$',
+        ],
+        reachable: true,
+      },
+    },
+    {
       name: 'service-and-mock-are-separate',
       comment:
         'The mock exchange is a test double run as its own process; production code must not import it.',

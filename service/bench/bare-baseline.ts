@@ -19,6 +19,8 @@ export async function startBareBaseline(options: {
   intervalMs: number;
   maxBufferedBytes: number;
   tmp: string;
+  /** The bare workers' flags from the service workers' (by default the same). */
+  workerFlags?: (serviceWorkerFlags: string[]) => string[];
 }) {
   // The baseline writes the service's own head and body, as they are on the wire.
   const streamUrl = `${options.priceUrl}/stream`;
@@ -30,7 +32,8 @@ export async function startBareBaseline(options: {
   writeFileSync(path.join(options.tmp, 'body.json'), price.body);
   const controlPort = await freePort();
   // The bare workers run with the service workers' node flags: a young generation of the same size.
-  const workerExecArgv = nodeFlags(childPids(options.servicePid)[0]);
+  const serviceFlags = nodeFlags(childPids(options.servicePid)[0]);
+  const workerExecArgv = options.workerFlags?.(serviceFlags) ?? serviceFlags;
   const bareConfig: BareConfig = {
     port: options.port,
     workers: options.workers,

@@ -7,13 +7,11 @@
  * running, so read differences, not totals.
  * Usage: make build && node dist/service/bench/profile-open-loop.js (needs redis-server)
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../scripts/lib/free-port';
 import {
-  REPO_ROOT as ROOT,
   startMockExchangeProcess,
   startRedisServer,
   startServiceProcess,
@@ -23,6 +21,7 @@ import {
 } from '../../scripts/lib/local-stack';
 import { startBareBaseline } from './bare-baseline';
 import { childPids, fmt } from './measure';
+import { openLoop } from './open-loop-process';
 
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -39,23 +38,6 @@ interface Window {
 }
 
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
-
-function openLoop(url: string, seconds: number): Promise<{ completed: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [path.join(ROOT, 'dist/service/bench/open-loop.js'), url, String(RATE), '300', String(seconds)],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('exit', (code) =>
-      code === 0
-        ? resolve(JSON.parse(out.trim().split('\n').pop() as string))
-        : reject(new Error(`open loop ${code}`)),
-    );
-  });
-}
 
 interface Profile {
   nodes: { id: number; callFrame: { functionName: string; url: string } }[];
@@ -115,14 +97,14 @@ async function main(): Promise<void> {
     bare: childPids(bareServer.pid).map(Number),
   };
   process.stderr.write('warm-up…\n');
-  await openLoop(bare, 3);
-  await openLoop(priceUrl, 3);
+  await openLoop(bare, RATE, 3);
+  await openLoop(priceUrl, RATE, 3);
   const windows: Window[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     for (const side of round % 2 === 0 ? (['bare', 'service'] as const) : (['service', 'bare'] as const)) {
       process.stderr.write(`round ${round + 1}/${ROUNDS}: ${side}…\n`);
       const from = nowUs();
-      const { completed } = await openLoop(side === 'bare' ? bare : priceUrl, SECONDS);
+      const { completed } = await openLoop(side === 'bare' ? bare : priceUrl, RATE, SECONDS);
       windows.push({ side, from, to: nowUs(), completed });
     }
   }

@@ -2,9 +2,6 @@
 import './observability/tracing';
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig, type Config } from './config';
-import { runPrimary } from './cluster/primary';
-import { runStandalone } from './cluster/standalone';
-import { runWorker } from './cluster/worker';
 
 let config: Config;
 try {
@@ -17,7 +14,21 @@ try {
   throw error;
 }
 
-const run = config.workers === 0 ? runStandalone : cluster.isPrimary ? runPrimary : runWorker;
+// Each role requires only its own modules: a worker never needs the exchange clients (axios, opossum, the
+// adapters), the refresher or the history writer, and loading them would cost every worker their memory.
+// require, not import(): a plain CommonJS load, without bringing up the ESM loader in every process.
+/* eslint-disable @typescript-eslint/no-require-imports */
+function run(config: Config): Promise<void> {
+  if (config.workers === 0) {
+    return (require('./cluster/standalone') as typeof import('./cluster/standalone.js')).runStandalone(config);
+  }
+  if (cluster.isPrimary) {
+    return (require('./cluster/primary') as typeof import('./cluster/primary.js')).runPrimary(config);
+  }
+  return (require('./cluster/worker') as typeof import('./cluster/worker.js')).runWorker(config);
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 run(config).catch((error: unknown) => {
   process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);

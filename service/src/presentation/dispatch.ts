@@ -1,4 +1,4 @@
-import { context, trace } from '@opentelemetry/api';
+import { context, trace, type Span } from '@opentelemetry/api';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from '../observability/logger';
 import type { RequestTracer } from '../observability/request-tracing';
@@ -72,18 +72,6 @@ export function createRequestListener(
     const observe = method === 'GET' ? target.observeGet : target.observeHead;
     // An open stream is a subscription, not a request to trace or time: only its refusals are observed.
     const span = route.longLived ? undefined : deps.tracer.start(req, route.path, started);
-    const done = (code: number) => {
-      if (!(route.longLived && code === 200)) {
-        observe(code, (performance.now() - started) / 1000, exemplarTraceId(span));
-      }
-      if (span !== undefined) deps.tracer.end(span, code);
-    };
-    // Whatever goes wrong here must become a 500 for this request, never an uncaught exception that takes
-    // the worker (and every connection on it) down.
-    const failed = (error: unknown) => {
-      internalError(req, res, error);
-      done(500);
-    };
     if (route.longLived && extraHeaders) flushExtraHeaders(res);
     let status: number | Promise<number>;
     try {
@@ -92,11 +80,40 @@ export function createRequestListener(
           ? route.handle(req, res, target.pair)
           : context.with(trace.setSpan(context.active(), span), () => route.handle(req, res, target.pair));
     } catch (error) {
-      failed(error);
+      failed(req, res, route, observe, span, started, error);
       return;
     }
-    if (typeof status === 'number') done(status);
-    else status.then(done, failed);
+    // The price answer is synchronous: no closure is allocated for it (only an asynchronous handler's
+    // settlement needs one).
+    if (typeof status === 'number') done(route, observe, span, started, status);
+    else {
+      status.then(
+        (code) => done(route, observe, span, started, code),
+        (error: unknown) => failed(req, res, route, observe, span, started, error),
+      );
+    }
+  }
+
+  function done(route: Route, observe: Observe, span: Span | undefined, started: number, code: number): void {
+    if (!(route.longLived && code === 200)) {
+      observe(code, (performance.now() - started) / 1000, exemplarTraceId(span));
+    }
+    if (span !== undefined) deps.tracer.end(span, code);
+  }
+
+  // Whatever goes wrong in a handler must become a 500 for this request, never an uncaught exception that
+  // takes the worker (and every connection on it) down.
+  function failed(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route,
+    observe: Observe,
+    span: Span | undefined,
+    started: number,
+    error: unknown,
+  ): void {
+    internalError(req, res, error);
+    done(route, observe, span, started, 500);
   }
 
   function internalError(req: IncomingMessage, res: ServerResponse, error: unknown): void {

@@ -116,6 +116,16 @@ export async function startHttpServer(options: {
   reusePort?: boolean;
 }): Promise<HttpServer> {
   const limits = options.limits ?? DEFAULT_LIMITS;
+  // Not server.maxConnections: in a cluster worker a connection refused that way goes back to the primary,
+  // which offers it to the next worker, and round and round while every worker is full. Closing it here
+  // frees the descriptor at once.
+  const cap = effectiveConnectionCap(limits.maxConnections);
+  // Per connection, not per request: what drain() needs to tell a connection that is idle (nothing being
+  // answered or still being sent, nothing more received) from one that is not.
+  const connections = new Map<Socket, ConnectionState>();
+  // Over the cap, a connection whose client sends a request in time is told so (503 problem+json,
+  // `Connection: close`) rather than reset; it holds its descriptor at most REFUSING_GRACE_MS.
+  const refusing = new Set<Socket>();
   const server = http.createServer(
     {
       // Behind a load balancer with a 60 s idle timeout the server must keep idle connections longer than
@@ -131,8 +141,15 @@ export async function startHttpServer(options: {
       // Checked by the request guard, which answers problem+json instead of Node's bare 400.
       requireHostHeader: false,
     },
+    // The one 'request' listener: with a second one, every emit copies the listener array.
     (req: IncomingMessage, res: ServerResponse) => {
-      if (refusing.size > 0 && refusing.has(req.socket as Socket)) {
+      const socket = req.socket as Socket;
+      const state = connections.get(socket);
+      if (state !== undefined) {
+        state.inFlight++;
+        // `on`, not `once`: 'close' comes once per response, and `once` allocates a wrapper per call.
+        res.on('close', onResponseClose);
+      } else if (refusing.has(socket)) {
         res.shouldKeepAlive = false;
         options.handlers?.overCapacity(req, res);
         return;
@@ -145,16 +162,6 @@ export async function startHttpServer(options: {
     server.on('checkExpectation', options.handlers.checkExpectation);
     server.on('connect', options.handlers.connect);
   }
-  // Not server.maxConnections: in a cluster worker a connection refused that way goes back to the primary,
-  // which offers it to the next worker, and round and round while every worker is full. Closing it here
-  // frees the descriptor at once.
-  const cap = effectiveConnectionCap(limits.maxConnections);
-  // Per connection, not per request: what drain() needs to tell a connection that is idle (nothing being
-  // answered or still being sent, nothing more received) from one that is not.
-  const connections = new Map<Socket, ConnectionState>();
-  // Over the cap, a connection whose client sends a request in time is told so (503 problem+json,
-  // `Connection: close`) rather than reset; it holds its descriptor at most REFUSING_GRACE_MS.
-  const refusing = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     if (connections.size >= cap) {
       options.onConnectionDropped?.();
@@ -183,12 +190,6 @@ export async function startHttpServer(options: {
     state.idleSince = Date.now();
     state.bytesReadWhenIdle = socket.bytesRead;
   }
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const state = connections.get(req.socket as Socket);
-    if (state === undefined) return;
-    state.inFlight++;
-    res.once('close', onResponseClose);
-  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(
