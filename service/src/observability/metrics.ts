@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { EVENT_LOOP_MONITOR_RESOLUTION_MS } from './event-loop-monitor';
 import { createHotCounter, createHotHistogram, type HistogramObserver } from './hot-metrics';
 import { SERVICE_VERSION } from '../version';
 import { METRICS, zeroSeries, type MetricSpec, type Vocabulary } from './metric-spec';
@@ -56,7 +57,10 @@ function register(
  * linting its scrapes would fail on this service; `sum(nodejs_active_handles)` gives the same number.
  */
 function collectDefaultMetricsNamedAsPrometheusWants(registry: Registry): void {
-  collectDefaultMetrics({ register: registry });
+  collectDefaultMetrics({
+    register: registry,
+    eventLoopMonitoringPrecision: EVENT_LOOP_MONITOR_RESOLUTION_MS,
+  });
   for (const metric of registry.getMetricsAsArray()) {
     const { name, type } = metric as unknown as { name: string; type: string };
     if (name.endsWith('_total') && type !== 'counter') registry.removeSingleMetric(name);

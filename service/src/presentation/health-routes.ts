@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { PriceReader } from '../application/price-reader';
+import { EVENT_LOOP_MONITOR_RESOLUTION_MS } from '../observability/event-loop-monitor';
 import { statusAt, type FreshnessRules } from '../application/price-snapshot';
 import { sendJson } from './json-response';
 
@@ -14,7 +15,7 @@ export function createHealthRoutes(deps: {
   readonly common: readonly string[];
 }) {
   const headers = [...deps.common, 'Cache-Control', 'no-store'];
-  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  const loopDelay = monitorEventLoopDelay({ resolution: EVENT_LOOP_MONITOR_RESOLUTION_MS });
   loopDelay.enable();
   /** p99 since the previous liveness probe, not since start: a stall an hour ago says nothing now. */
   const loopDelayP99Ms = () => {
