@@ -105,13 +105,12 @@ export function useHistoryRedis(startBackend: () => Promise<HistoryRedisBackend>
   return context;
 }
 
-/** The contract every PriceHistory passes, on this Redis. */
-export function redisHistoryContract(name: string, context: HistoryRedisContext): void {
+/**
+ * What the store does on every topology: the contract every PriceHistory passes, and what only a shared
+ * store shows, replicas appending the same rounds storing each point and minute once.
+ */
+export function redisHistoryChecks(name: string, context: HistoryRedisContext): void {
   historyContract(name, () => context.ready(undefined, true));
-}
-
-/** What only a shared store shows: replicas appending the same rounds store each point and minute once. */
-export function sharedByReplicas(name: string, context: HistoryRedisContext): void {
   describe(`${name}: shared by replicas`, () => {
     test('When two replicas append the same rounds, then each point and each minute is stored exactly once', async () => {
       const [a, b] = [await context.ready('shared:'), await context.ready('shared:')];
@@ -189,14 +188,12 @@ export function recordRounds(history: PriceHistory): {
 }
 
 /** The price `recordRounds` publishes in a round. */
-export const roundPrice = (second: number) => `3500.${second}`;
+const roundPrice = (second: number) => `3500.${second}`;
 
-/** The rounds stored from T on, as [second, price]: what `rounds(count)` expects after `count` rounds. */
-export async function storedRounds(history: PriceHistory): Promise<[number, string][]> {
+/** Rounds 0 … count-1 of `recordRounds` are in the store, each once, in order, with their prices. */
+export async function expectRoundsStored(history: PriceHistory, count: number): Promise<void> {
   const points = await history.points('eth-usdt', T, T + 3_600_000);
-  return points.map((p) => [(p.t - T) / 1_000, 'price' in p ? p.price : '-']);
+  expect(points.map((p) => [(p.t - T) / 1_000, 'price' in p ? p.price : '-'])).toEqual(
+    Array.from({ length: count }, (_, s) => [s, roundPrice(s)]),
+  );
 }
-
-/** Rounds 0 … count-1, each once, in order, as `storedRounds` reads them. */
-export const rounds = (count: number): [number, string][] =>
-  Array.from({ length: count }, (_, s) => [s, roundPrice(s)]);

@@ -1,6 +1,6 @@
 import { Cluster } from 'ioredis';
 import { T } from '../fixtures/snapshots';
-import { redisHistoryContract, sharedByReplicas, useHistoryRedis } from '../helpers/history-on-redis';
+import { redisHistoryChecks, useHistoryRedis } from '../helpers/history-on-redis';
 import { startRedisCluster } from '../helpers/redis-topologies';
 
 // The Redis history store on a real 3-master Redis Cluster (redis-server --cluster-enabled yes, redis-cli
@@ -13,8 +13,7 @@ const context = useHistoryRedis(async () => {
   return { topology: cluster.topology, stop: () => cluster.stop() };
 });
 
-redisHistoryContract('redis cluster', context);
-sharedByReplicas('redis cluster', context);
+redisHistoryChecks('redis cluster', context);
 
 describe('redis cluster: the keys of a pair', () => {
   test("When two pairs' points, minutes and hours are stored, then every key of a pair is in its hash tag's one slot, on one master", async () => {

@@ -1,10 +1,8 @@
 import { encodePoint } from '../../src/infrastructure/history/history-codec';
 import {
+  expectRoundsStored,
   recordRounds,
-  redisHistoryContract,
-  rounds,
-  sharedByReplicas,
-  storedRounds,
+  redisHistoryChecks,
   useHistoryRedis,
 } from '../helpers/history-on-redis';
 import { startRedis, type TestRedis } from '../helpers/redis';
@@ -18,8 +16,7 @@ const context = useHistoryRedis(async () => {
   return { topology: { kind: 'single', url: redis.url }, stop: () => redis.stop() };
 });
 
-redisHistoryContract('redis', context);
-sharedByReplicas('redis', context);
+redisHistoryChecks('redis', context);
 
 describe('redis: what the streams hold', () => {
   test('When a value in the streams is malformed, then it is refused, never served', async () => {
@@ -63,6 +60,6 @@ describe('redis: nothing lost through an outage', () => {
     await redis.restart();
     await recorder.idle();
     recorder.stop();
-    expect(await storedRounds(await context.ready('outage:'))).toEqual(rounds(10));
+    await expectRoundsStored(await context.ready('outage:'), 10);
   });
 });
