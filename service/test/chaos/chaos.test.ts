@@ -11,7 +11,10 @@ import { bandOf, PriceTimeline } from './band';
 import { FAULTS } from './faults';
 import { historyGaps } from './history-outage';
 import { Window } from './load';
-import { evaluate, formatTable, runSuite, SHORT, type Row } from './suite';
+import { SHORT } from './profiles';
+import { formatTable } from './result-table';
+import { evaluate, type Row } from './row-targets';
+import { runSuite } from './suite';
 
 const limits = { freshnessMs: 1000, maxStalenessMs: 3000 };
 const fault = (id: string) => FAULTS.find((f) => f.id === id) as Row['fault'];

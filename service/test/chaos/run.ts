@@ -12,7 +12,9 @@
  * `impossible-age` requires a worst ageMs of 0, `history-gap` runs the history outage with one point held
  * (HISTORY_PENDING_MAX_POINTS=1: the outage's points are dropped). Each must exit 1.
  */
-import { FULL, SHORT, formatTable, runSuite, type Profile, type SuiteOptions } from './suite';
+import { FULL, SHORT, type Profile } from './profiles';
+import { formatTable } from './result-table';
+import { runSuite, type SuiteOptions } from './suite';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);

@@ -3,8 +3,9 @@
  * real redis-server, under steady load from LoadGenerator, while the faults of faults.ts are injected one
  * at a time. Each fault gets one row: what the clients saw (from every response body), how often the mock
  * was called per source per refresh interval while the fault was held, and which alert rules had their
- * expression true (pending or firing) on a real Prometheus scraping the run. evaluate() holds each row to
- * its targets; runSuite() resolves the rows, and run.ts prints them and sets the exit code.
+ * expression true (pending or firing) on a real Prometheus scraping the run. evaluate() (row-targets.ts)
+ * holds each row to its targets; runSuite() resolves the rows, and run.ts prints them (result-table.ts) and
+ * sets the exit code. The profiles (how hard, how long, which faults) are in profiles.ts.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,9 @@ import { PriceTimeline } from './band';
 import { FAULTS, MAJORITY_SPIKE, UNABSORBABLE, type Fault, type FaultContext } from './faults';
 import { HISTORY_REDIS_OUTAGE } from './history-outage';
 import { LoadGenerator, Window } from './load';
+import type { Profile } from './profiles';
 import { prometheusInstalled, startChaosPrometheus, type ChaosPrometheus } from './prometheus';
+import { evaluate, type Row } from './row-targets';
 import {
   createReplica,
   MOCK_MAIN,
@@ -29,89 +32,6 @@ import {
   CLOCK_SKEW_PRELOAD,
   type Replica,
 } from './stack';
-
-export interface Profile {
-  readonly name: string;
-  readonly connections: number;
-  readonly periodMs: number;
-  /** Service settings (both replicas). */
-  readonly env: Readonly<Record<string, string>>;
-  readonly holdMs: number;
-  readonly outageMs: number;
-  /** After a fault is cleared: how long both replicas may take to serve fresh prices again. */
-  readonly recoveryTimeoutMs: number;
-  /** Load kept running after recovery, before the row closes. */
-  readonly settleMs: number;
-  readonly faults: readonly string[];
-  readonly prometheus: boolean;
-}
-
-const ALL = FAULTS.map((f) => f.id);
-
-export const FULL: Profile = {
-  name: 'full',
-  connections: 300,
-  periodMs: 100,
-  env: {
-    REFRESH_INTERVAL_MS: '1000',
-    CACHE_TTL: '5',
-    MAX_STALENESS: '30',
-    // MAX_SOURCE_AGE_MS left to its default (CACHE_TTL - 2 refresh intervals = 3000 here): finding 1.
-    UPSTREAM_TIMEOUT_MS: '800',
-    BREAKER_RESET_MS: '5000',
-    UPSTREAM_BAN_COOLDOWN_MS: '5000',
-    REDIS_COMMAND_TIMEOUT_MS: '250',
-    DRAIN_DELAY_MS: '1000',
-    SHUTDOWN_TIMEOUT_MS: '8000',
-  },
-  holdMs: 10_000,
-  outageMs: 60_000,
-  recoveryTimeoutMs: 20_000,
-  settleMs: 2000,
-  faults: ALL,
-  prometheus: true,
-};
-
-/** The subset run by `make test` (service/test/chaos/chaos.test.ts): about 30 s. */
-export const SHORT: Profile = {
-  name: 'short',
-  connections: 100,
-  periodMs: 100,
-  env: {
-    REFRESH_INTERVAL_MS: '250',
-    CACHE_TTL: '1',
-    MAX_STALENESS: '3',
-    // Not the default (500 here): on a busy CI box a 500 ms quote age rejects sources before the first round.
-    MAX_SOURCE_AGE_MS: '1000',
-    UPSTREAM_TIMEOUT_MS: '300',
-    UPSTREAM_RETRIES: '1',
-    UPSTREAM_RETRY_BASE_DELAY_MS: '10',
-    BREAKER_RESET_MS: '1000',
-    UPSTREAM_BAN_COOLDOWN_MS: '2000',
-    REDIS_COMMAND_TIMEOUT_MS: '100',
-    DRAIN_DELAY_MS: '300',
-    SHUTDOWN_TIMEOUT_MS: '3000',
-  },
-  holdMs: 2500,
-  outageMs: 6000,
-  recoveryTimeoutMs: 8000,
-  settleMs: 500,
-  faults: ['redis-kill', 'history-redis-outage', 'worker-kill', 'garbage', 'total-outage'],
-  prometheus: false,
-};
-
-export interface Row {
-  readonly fault: Fault;
-  readonly window: Window;
-  /** Mock calls per source per refresh interval while the fault was held (EXCHANGES order). */
-  readonly callsPerInterval: readonly number[];
-  /** Pending/firing alerts that were not active when the fault started; undefined without Prometheus. */
-  readonly alerts: Map<string, 'pending' | 'firing'> | undefined;
-  /** ms from clearing the fault until both replicas served fresh prices (undefined: not within the timeout). */
-  readonly recoveredAfterMs: number | undefined;
-  readonly notes: string[];
-  readonly failures: string[];
-}
 
 export interface SuiteResult {
   readonly profile: Profile;
@@ -126,44 +46,6 @@ export interface SuiteOptions {
   /** Demonstrations that the targets can fail (see run.ts --demo). */
   readonly demo?:
     'unabsorbable' | 'majority-spike' | 'wrong-band' | 'alert' | 'impossible-age' | 'history-gap';
-}
-
-/** The targets of one row; the strings say what was missed. */
-export function evaluate(
-  row: Omit<Row, 'failures'>,
-  limits: { freshnessMs: number; maxStalenessMs: number; worstAgeLimitMs?: number },
-): string[] {
-  const w = row.window;
-  const failures: string[] = [];
-  if (w.wrongCount > 0) failures.push(`${w.wrongCount} price(s) outside the true band`);
-  if (w.unflaggedStale > 0)
-    failures.push(`${w.unflaggedStale} answer(s) older than CACHE_TTL not flagged stale`);
-  if (w.overMaxStaleness > 0) failures.push(`${w.overMaxStaleness} 200(s) older than MAX_STALENESS`);
-  if (w.statuses.has('unparsed')) failures.push('200 bodies without a status');
-  if (limits.worstAgeLimitMs !== undefined && w.worstAgeMs > limits.worstAgeLimitMs) {
-    failures.push(`worst ageMs ${w.worstAgeMs} > ${limits.worstAgeLimitMs}`);
-  }
-  if (row.fault.expect === 'absorb') {
-    if (w.failed > 0) failures.push(`${w.failed} failed request(s)`);
-  } else {
-    if (w.connectionErrors > 0) failures.push(`${w.connectionErrors} connection error(s)`);
-    for (const [status, count] of w.non2xx) {
-      if (status !== 503) failures.push(`${count} answer(s) with status ${status}`);
-    }
-    if (w.missingRetryAfter > 0) failures.push(`${w.missingRetryAfter} 503(s) without Retry-After`);
-    if (!w.statuses.has('stale')) failures.push('never served the last price flagged stale');
-    if (!w.non2xx.has(503)) failures.push('never answered 503 past MAX_STALENESS');
-    const first503 = w.firstSeen.get('503');
-    const lastStale = w.lastSeen.get('stale');
-    if (first503 !== undefined && lastStale !== undefined && row.recoveredAfterMs === undefined) {
-      failures.push('stale and 503 seen but no recovery');
-    }
-  }
-  if (row.recoveredAfterMs === undefined) failures.push('did not recover (fresh prices) within the timeout');
-  for (const alert of row.fault.alerts ?? []) {
-    if (row.alerts !== undefined && !row.alerts.has(alert)) failures.push(`alert ${alert} never pending`);
-  }
-  return failures;
 }
 
 /** Fresh (ok or degraded, within CACHE_TTL) on every replica. */
@@ -214,7 +96,8 @@ export async function runSuite(profile: Profile, options: SuiteOptions = {}): Pr
 
   let faults = profile.faults.map((id) => {
     const fault = FAULTS.find((f) => f.id === id);
-    if (fault === undefined) throw new Error(`unknown fault ${id} (known: ${ALL.join(', ')})`);
+    if (fault === undefined)
+      throw new Error(`unknown fault ${id} (known: ${FAULTS.map((f) => f.id).join(', ')})`);
     return fault;
   });
   if (options.demo === 'unabsorbable') faults = [UNABSORBABLE];
@@ -403,72 +286,4 @@ export async function runSuite(profile: Profile, options: SuiteOptions = {}): Pr
     await Promise.all(replicas.map((r) => r.stop().catch(() => null)));
     stopAll();
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The table
-
-const fmt = (n: number) => String(n);
-
-function statusesOf(w: Window): string {
-  const parts: string[] = [];
-  for (const key of ['ok', 'degraded', 'stale', 'unparsed']) {
-    const n = w.statuses.get(key);
-    if (n !== undefined) parts.push(`${key === 'degraded' ? 'deg' : key} ${n}`);
-  }
-  return parts.join(', ') || '-';
-}
-
-function non2xxOf(w: Window): string {
-  if (w.non2xx.size === 0) return '0';
-  return [...w.non2xx].map(([status, n]) => `${status}:${n}`).join(' ');
-}
-
-function alertsOf(row: Row): string {
-  if (row.alerts === undefined) return 'not evaluated';
-  if (row.alerts.size === 0) return 'none';
-  return [...row.alerts].map(([name, state]) => `${name}${state === 'firing' ? ' (firing)' : ''}`).join(', ');
-}
-
-export function formatTable(result: SuiteResult): string {
-  const header = [
-    'fault',
-    'sent',
-    '2xx/304',
-    'non-2xx',
-    'conn err',
-    'worst ageMs',
-    'statuses',
-    'wrong',
-    `calls/interval ${EXCHANGES.map((e) => e.slice(0, 2)).join('/')}`,
-    'alert expr true (Prometheus)',
-    'target',
-  ];
-  const lines = result.rows.map((row) => {
-    const w = row.window;
-    return [
-      row.fault.title,
-      fmt(w.sent),
-      `${w.ok2xx}/${w.notModified}`,
-      non2xxOf(w),
-      fmt(w.connectionErrors),
-      fmt(w.worstAgeMs),
-      statusesOf(w),
-      fmt(w.wrongCount),
-      row.callsPerInterval.map((c) => c.toFixed(1)).join('/'),
-      alertsOf(row),
-      row.failures.length === 0 ? 'met' : 'MISSED',
-    ];
-  });
-  for (const skip of result.skipped)
-    lines.push([skip.id, '-', '-', '-', '-', '-', '-', '-', '-', '-', `not run: ${skip.reason}`]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
-  const render = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
-  const out = [render(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(render)];
-  out.push('');
-  for (const row of result.rows) {
-    for (const note of row.notes) out.push(`- ${row.fault.id}: ${note}`);
-    for (const failure of row.failures) out.push(`- ${row.fault.id}: MISSED ${failure}`);
-  }
-  return out.join('\n');
 }

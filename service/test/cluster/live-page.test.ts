@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import {
   mockExchangeClient,
   startMockExchange,
@@ -24,6 +24,17 @@ let launching: Promise<Browser> | undefined;
 // Every wait below is for an event with a deadline. The deadlines are generous, not tuned: the suite shares
 // a 2-core box with other work, and a deadline only decides how long a real failure takes to be reported.
 const DEADLINE_MS = 30_000;
+
+/** A new tab in the shared browser, with the errors its console and scripts report collected. */
+async function newPage(): Promise<{ page: Page; problems: string[] }> {
+  const page = await (launching as Promise<Browser>).then((browser) => browser.newPage());
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(e.message));
+  return { page, problems };
+}
 
 maybe('the live page at /', () => {
   beforeAll(async () => {
@@ -54,12 +65,7 @@ maybe('the live page at /', () => {
   test(
     'When the page is opened, then it shows the price, status and sources; when the exchange moves, then the next price',
     async () => {
-      const page = await (launching as Promise<Browser>).then((browser) => browser.newPage());
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') problems.push(m.text());
-      });
-      page.on('pageerror', (e) => problems.push(e.message));
+      const { page, problems } = await newPage();
       const response = await page.goto(`${cluster.url}/`, { timeout: DEADLINE_MS });
       expect(response?.status()).toBe(200);
       expect(response?.headers()['content-type']).toBe('text/html; charset=utf-8');
@@ -94,12 +100,7 @@ maybe('the live page at /', () => {
   test(
     'When the page is opened, then beside the sparkline it draws the last hour of 1-minute candles from the candles route',
     async () => {
-      const page = await (launching as Promise<Browser>).then((browser) => browser.newPage());
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') problems.push(m.text());
-      });
-      page.on('pageerror', (e) => problems.push(e.message));
+      const { page, problems } = await newPage();
       const candlesAnswer = page.waitForResponse((r) => r.url().includes('/candles?interval=1m'), {
         timeout: DEADLINE_MS,
       });

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../../scripts/lib/free-port';
+import type { RedisTopology } from '../../src/infrastructure/redis/redis-client';
 
 // Real multi-node Redis setups on loopback, from Debian's redis-server / redis-sentinel / redis-cli: every
 // process on a free port, in a temporary directory removed on stop().
@@ -53,25 +54,29 @@ async function kill(proc: Proc | undefined): Promise<void> {
 const EPHEMERAL = ['--save', '', '--appendonly', 'no', '--bind', '127.0.0.1', '--protected-mode', 'no'];
 
 export interface TestSentinel {
-  /** `host:port` of the one sentinel, as REDIS_SENTINELS wants it. */
+  /** `host:port,…` of every sentinel, as REDIS_SENTINELS wants it. */
   readonly sentinels: string;
+  readonly sentinelPorts: readonly number[];
   readonly name: string;
   readonly masterPort: number;
   readonly replicaPort: number;
   /** SIGKILL the current master (the replica is then promoted by the sentinel). */
   killMaster(): Promise<void>;
-  /** The port of the master the sentinel reports now. */
+  /** The port of the master the (first) sentinel reports now. */
   currentMasterPort(): number | undefined;
+  /** How the service's Redis client reaches this setup, credentials included. */
+  readonly topology: RedisTopology;
   stop(): Promise<void>;
 }
 
 /**
- * One master, one replica, one sentinel (quorum 1) on loopback. The sentinel declares the master down after
- * `downAfterMs` without an answer and promotes the replica. With `password`, master and replica require it;
- * with `sentinelPassword`, the sentinel requires its own.
+ * One master, one replica and `sentinels` sentinels (1 by default; the quorum is a majority of them) on
+ * loopback. The sentinels declare the master down after `downAfterMs` without an answer and promote the
+ * replica. With `password`, master and replica require it; with `sentinelPassword`, the sentinels require
+ * their own.
  */
 export async function startRedisSentinel(
-  options: { downAfterMs?: number; password?: string; sentinelPassword?: string } = {},
+  options: { downAfterMs?: number; password?: string; sentinelPassword?: string; sentinels?: number } = {},
 ): Promise<TestSentinel> {
   const auth =
     options.password === undefined
@@ -80,7 +85,19 @@ export async function startRedisSentinel(
   requireBinary('redis-server');
   requireBinary('redis-sentinel');
   const dir = mkdtempSync(path.join(tmpdir(), 'redis-sentinel-'));
-  const [masterPort, replicaPort, sentinelPort] = [await freePort(), await freePort(), await freePort()];
+  const [masterPort, replicaPort] = [await freePort(), await freePort()];
+  const sentinelPorts: number[] = [];
+  for (let i = 0; i < (options.sentinels ?? 1); i++) sentinelPorts.push(await freePort());
+  const quorum = Math.floor(sentinelPorts.length / 2) + 1;
+  const sentinelCli = (port: number, ...command: string[]) =>
+    spawnSync('redis-cli', [
+      ...(options.sentinelPassword === undefined
+        ? []
+        : ['-a', options.sentinelPassword, '--no-auth-warning']),
+      '-p',
+      String(port),
+      ...command,
+    ]).stdout.toString();
   const name = 'prices';
   const procs: Proc[] = [];
   try {
@@ -110,55 +127,73 @@ export async function startRedisSentinel(
         /MASTER <-> REPLICA sync: Finished with success/i,
       ),
     );
-    const conf = path.join(dir, 'sentinel.conf');
-    writeFileSync(
-      conf,
-      [
-        `port ${sentinelPort}`,
-        'bind 127.0.0.1',
-        'protected-mode no',
-        `dir ${dir}`,
-        `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`,
-        ...(options.password === undefined ? [] : [`sentinel auth-pass ${name} ${options.password}`]),
-        ...(options.sentinelPassword === undefined ? [] : [`requirepass ${options.sentinelPassword}`]),
-        `sentinel down-after-milliseconds ${name} ${options.downAfterMs ?? 1000}`,
-        `sentinel failover-timeout ${name} 5000`,
-        `sentinel parallel-syncs ${name} 1`,
-        '',
-      ].join('\n'),
-    );
-    // The sentinel has found the replica through the master: it can fail over from now on.
-    procs.push(await launch('sentinel', 'redis-sentinel', [conf], /\+slave slave 127\.0\.0\.1:\d+/));
+    for (const sentinelPort of sentinelPorts) {
+      // One file per sentinel: a sentinel rewrites its own (the replica, the other sentinels, its id).
+      const conf = path.join(dir, `sentinel-${sentinelPort}.conf`);
+      writeFileSync(
+        conf,
+        [
+          `port ${sentinelPort}`,
+          'bind 127.0.0.1',
+          'protected-mode no',
+          `dir ${dir}`,
+          `sentinel monitor ${name} 127.0.0.1 ${masterPort} ${quorum}`,
+          ...(options.password === undefined ? [] : [`sentinel auth-pass ${name} ${options.password}`]),
+          ...(options.sentinelPassword === undefined ? [] : [`requirepass ${options.sentinelPassword}`]),
+          `sentinel down-after-milliseconds ${name} ${options.downAfterMs ?? 1000}`,
+          `sentinel failover-timeout ${name} 5000`,
+          `sentinel parallel-syncs ${name} 1`,
+          '',
+        ].join('\n'),
+      );
+      // The sentinel has found the replica through the master: it can fail over from now on.
+      procs.push(
+        await launch(`sentinel-${sentinelPort}`, 'redis-sentinel', [conf], /\+slave slave 127\.0\.0\.1:\d+/),
+      );
+    }
+    // Several sentinels must know one another (their hellos, every 2 s) to reach a majority for a failover.
+    const until = Date.now() + 15_000;
+    while (
+      sentinelPorts.length > 1 &&
+      !sentinelPorts.every((port) =>
+        sentinelCli(port, 'sentinel', 'ckquorum', name).startsWith(`OK ${sentinelPorts.length} usable`),
+      )
+    ) {
+      if (Date.now() > until) throw new Error('the sentinels did not find one another');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   } catch (error) {
     await Promise.all(procs.map(kill));
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const [master, , sentinel] = procs;
+  const [master] = procs;
   return {
-    sentinels: `127.0.0.1:${sentinelPort}`,
+    sentinels: sentinelPorts.map((port) => `127.0.0.1:${port}`).join(','),
+    sentinelPorts,
     name,
     masterPort,
     replicaPort,
     killMaster: () => kill(master),
     currentMasterPort() {
-      const answer = spawnSync('redis-cli', [
-        ...(options.sentinelPassword === undefined
-          ? []
-          : ['-a', options.sentinelPassword, '--no-auth-warning']),
-        '-p',
-        String(sentinelPort),
-        'sentinel',
-        'get-master-addr-by-name',
-        name,
-      ]);
-      const port = Number(answer.stdout.toString().trim().split('\n')[1]);
+      const answer = sentinelCli(sentinelPorts[0]!, 'sentinel', 'get-master-addr-by-name', name);
+      const port = Number(answer.trim().split('\n')[1]);
       return Number.isInteger(port) ? port : undefined;
+    },
+    topology: {
+      kind: 'sentinel',
+      sentinels: sentinelPorts.map((port) => ({ host: '127.0.0.1', port })),
+      name,
+      username: undefined,
+      password: options.password,
+      sentinelUsername: undefined,
+      sentinelPassword: options.sentinelPassword,
+      tls: false,
     },
     async stop() {
       await Promise.all(procs.map(kill));
       rmSync(dir, { recursive: true, force: true });
-      if (sentinel !== undefined && process.env.TEST_LOGS) process.stdout.write(sentinel.output);
+      if (process.env.TEST_LOGS) for (const p of procs.slice(2)) process.stdout.write(p.output);
     },
   };
 }
@@ -167,6 +202,8 @@ export interface TestRedisCluster {
   /** `host:port,…` of every master, as REDIS_CLUSTER_NODES wants it. */
   readonly nodes: string;
   readonly ports: readonly number[];
+  /** How the service's Redis client reaches this setup, credentials included. */
+  readonly topology: RedisTopology;
   stop(): Promise<void>;
 }
 
@@ -248,6 +285,13 @@ export async function startRedisCluster(options: { password?: string } = {}): Pr
   return {
     nodes: ports.map((p) => `127.0.0.1:${p}`).join(','),
     ports,
+    topology: {
+      kind: 'cluster',
+      nodes: ports.map((port) => ({ host: '127.0.0.1', port })),
+      username: undefined,
+      password: options.password,
+      tls: false,
+    },
     async stop() {
       await Promise.all(procs.map(kill));
       rmSync(dir, { recursive: true, force: true });

@@ -10,13 +10,7 @@ const context = useRedisBackend(async () => {
   process.stdout.write(`[redis-cluster] 3 masters on ${cluster.nodes}\n`);
   return {
     env: { REDIS_CLUSTER_NODES: cluster.nodes },
-    topology: {
-      kind: 'cluster',
-      nodes: cluster.ports.map((port) => ({ host: '127.0.0.1', port })),
-      username: undefined,
-      password: undefined,
-      tls: false,
-    },
+    topology: cluster.topology,
     stop: () => cluster.stop(),
   };
 });

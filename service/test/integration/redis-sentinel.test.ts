@@ -15,16 +15,7 @@ const context = useRedisBackend(async () => {
   );
   return {
     env: { REDIS_SENTINELS: sentinel.sentinels, REDIS_SENTINEL_NAME: sentinel.name },
-    topology: {
-      kind: 'sentinel',
-      sentinels: [{ host: '127.0.0.1', port: Number(sentinel.sentinels.split(':')[1]) }],
-      name: sentinel.name,
-      username: undefined,
-      password: undefined,
-      sentinelUsername: undefined,
-      sentinelPassword: undefined,
-      tls: false,
-    },
+    topology: sentinel.topology,
     stop: () => sentinel.stop(),
   };
 });
