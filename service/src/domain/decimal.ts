@@ -18,9 +18,15 @@ export function isDecimalString(value: unknown): value is string {
   return typeof value === 'string' && value.length <= 64 && DECIMAL.test(value);
 }
 
-/** A positive decimal string such as a price ("3521.43"); zero and negatives are not prices. */
+const NONZERO_DIGIT = /[1-9]/;
+
+/**
+ * A positive decimal string such as a price ("3521.43"); zero and negatives are not prices. A plain decimal
+ * without a minus is positive exactly when one of its digits is not 0: no number is built (every stored
+ * history value is checked with this when it is read back, thousands per candles request).
+ */
 export function isPositiveDecimalString(value: unknown): value is string {
-  return isDecimalString(value) && !value.startsWith('-') && new Big(value).gt(0);
+  return isDecimalString(value) && value.charCodeAt(0) !== 45 /* - */ && NONZERO_DIGIT.test(value);
 }
 
 /** Canonical string: no trailing fractional zeros ("3521.4300" -> "3521.43"). */
@@ -31,6 +37,8 @@ export function toDecimalString(value: Big): string {
 /** The scale of every division result (Big.DP): 18 places. */
 const DIVISION_SCALE = 18;
 const SCALE_FACTOR = 10n ** BigInt(DIVISION_SCALE);
+/** 10^places for the fraction lengths decimals have here (a price's or a sum's), computed once. */
+const POWERS_OF_TEN = Array.from({ length: 40 }, (_, places) => 10n ** BigInt(places));
 
 /**
  * `dividend / divisor` to 18 places, half-even, as the canonical string: the same result as
@@ -39,11 +47,14 @@ const SCALE_FACTOR = 10n ** BigInt(DIVISION_SCALE);
  * `dividend` a non-negative plain decimal string, `divisor` a positive safe integer.
  */
 export function divideByInteger(dividend: string, divisor: number): string {
+  // The common candle figures, exactly: nothing covered, or all of it (coverage 0 and 1).
+  if (dividend === '0') return '0';
+  if (dividend === String(divisor)) return '1';
   const dot = dividend.indexOf('.');
   const digits = dot < 0 ? dividend : dividend.slice(0, dot) + dividend.slice(dot + 1);
   const places = dot < 0 ? 0 : dividend.length - dot - 1;
   const numerator = BigInt(digits) * SCALE_FACTOR;
-  const denominator = 10n ** BigInt(places) * BigInt(divisor);
+  const denominator = (POWERS_OF_TEN[places] ?? 10n ** BigInt(places)) * BigInt(divisor);
   let quotient = numerator / denominator;
   const twice = (numerator % denominator) * 2n;
   if (twice > denominator || (twice === denominator && (quotient & 1n) === 1n)) quotient += 1n;

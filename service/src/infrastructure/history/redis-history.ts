@@ -15,6 +15,7 @@ import { pointInEffect, type HistoryPoint, type InEffectRules } from '../../doma
 import { closeRedisClient, createRedisClient, pairTag, type RedisTopology } from '../redis/redis-client';
 import { decodeCandle, decodePoint, encodeCandle, encodePoint, entryTime } from './history-codec';
 import type { HistoryRetention } from './memory-history';
+import { createRecentCandleCache } from './recent-candle-cache';
 
 export interface RedisHistoryOptions {
   readonly topology: RedisTopology;
@@ -25,6 +26,9 @@ export interface RedisHistoryOptions {
 }
 
 type Entry = [id: string, fields: string[]];
+
+/** How far back each process keeps the stored minute candles decoded: a day of 1 m candles, and a margin. */
+const RECENT_MINUTES_SPAN_MS = 25 * HOUR_MS;
 
 /** Redis refuses an XADD whose id is not above the stream's last: the point is already stored. */
 const NOT_ABOVE_TOP = /equal or smaller than the target stream top item/;
@@ -48,7 +52,8 @@ export function createRedisHistory(options: RedisHistoryOptions): PriceHistory {
 
   async function readCandles(key: string, lengthMs: number, fromMs: number, toMs: number): Promise<Candle[]> {
     if (toMs <= fromMs) return [];
-    const entries = (await client.xrange(key, String(fromMs), String(toMs - 1))) as Entry[];
+    const last = toMs === Infinity ? '+' : String(toMs - 1);
+    const entries = (await client.xrange(key, String(fromMs), last)) as Entry[];
     return entries.flatMap(([id, fields]): Candle[] => {
       const startMs = entryTime(id);
       const candle =
@@ -91,6 +96,17 @@ export function createRedisHistory(options: RedisHistoryOptions): PriceHistory {
     return entry;
   }
 
+  async function lastStart(key: string): Promise<number | undefined> {
+    const entry = await lastEntry(key, '+');
+    return entry === undefined ? undefined : entryTime(entry[0]);
+  }
+
+  const recentMinutes = createRecentCandleCache({
+    lengthMs: MINUTE_MS,
+    spanMs: Math.min(RECENT_MINUTES_SPAN_MS, retention.minutesMs),
+    readFrom: (pair, fromMs) => readCandles(minutesKey(pair), MINUTE_MS, fromMs, Infinity),
+  });
+
   /** After a point is stored: close the minutes it ends, from what Redis holds (whoever wrote it). */
   async function closeMinutes(pair: string, t: number): Promise<void> {
     const previous = await lastEntry(pointsKey(pair), String(t - 1));
@@ -119,10 +135,13 @@ export function createRedisHistory(options: RedisHistoryOptions): PriceHistory {
     intervalMs: number,
     lastT: number,
   ) {
-    const lastMinute = await lastEntry(minutesKey(pair), '+');
-    const openFromMs = openFrom(lastT, lastMinute === undefined ? undefined : entryTime(lastMinute[0]));
+    // The recent past from the process's own copy (what is new since it was last read is fetched first):
+    // its last candle is then the last stored, so the open stretch starts right after what it holds.
+    const recent = await recentMinutes.read(pair, fromMs);
+    const lastMinute = recent?.lastStartMs ?? (await lastStart(minutesKey(pair)));
+    const openFromMs = openFrom(lastT, lastMinute);
     const [storedMinutes, openPoints] = await Promise.all([
-      readCandles(minutesKey(pair), MINUTE_MS, fromMs, Math.min(toMs, openFromMs)),
+      recent?.candles ?? readCandles(minutesKey(pair), MINUTE_MS, fromMs, Math.min(toMs, openFromMs)),
       openFromMs >= toMs ? Promise.resolve([]) : readPoints(pair, openFromMs, toMs),
     ]);
     return assembleCandles({ storedMinutes, openFromMs, openPoints, fromMs, toMs, intervalMs, rules });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { Big, divideByInteger, toDecimalString } from '../../../src/domain/decimal';
+import { Big, divideByInteger, isPositiveDecimalString, toDecimalString } from '../../../src/domain/decimal';
 
 // The candle figures' division in BigInt must give big.js's answer (18 places, half-even) to the digit.
 const decimal = fc
@@ -23,9 +23,23 @@ describe('divideByInteger', () => {
     ['2', 3, '0.666666666666666667'],
     ['0', 7, '0'],
     ['5', 4, '1.25'],
+    ['60000', 60_000, '1'], // all of a minute covered
+    ['60000', 120_000, '0.5'],
     ['0.0000000000000000005', 1, '0'], // a half at the 19th place, even below it: down
     ['0.0000000000000000015', 1, '0.000000000000000002'], // odd below it: up
   ])('When %s / %d, then %s', (dividend, divisor, expected) => {
     expect(divideByInteger(dividend, divisor)).toBe(expected);
+  });
+});
+
+describe('isPositiveDecimalString', () => {
+  test('When any plain decimal is checked, then it is positive exactly when big.js says it is above 0', () => {
+    const signed = fc.tuple(fc.boolean(), decimal).map(([minus, d]) => (minus ? `-${d}` : d));
+    fc.assert(
+      fc.property(signed, (value) => {
+        expect(isPositiveDecimalString(value)).toBe(new Big(value).gt(0));
+      }),
+      { numRuns: 5_000, seed: 16 },
+    );
   });
 });
