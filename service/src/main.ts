@@ -20,7 +20,9 @@ try {
 /* eslint-disable @typescript-eslint/no-require-imports */
 function run(config: Config): Promise<void> {
   if (config.workers === 0) {
-    return (require('./cluster/standalone') as typeof import('./cluster/standalone.js')).runStandalone(config);
+    return (require('./cluster/standalone') as typeof import('./cluster/standalone.js')).runStandalone(
+      config,
+    );
   }
   if (cluster.isPrimary) {
     return (require('./cluster/primary') as typeof import('./cluster/primary.js')).runPrimary(config);
