@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CandleAnswer, HistoryQueries } from '../application/history-queries';
+import type { HistoryQueries } from '../application/history-queries';
 import type { PriceHistory } from '../application/price-history';
-import { candleFigures, fillPrevious, type Candle } from '../domain/history/candles';
+import { candleFigures, fillPrevious } from '../domain/history/candles';
 import {
   CANDLE_INTERVALS,
   candleCount,
@@ -13,6 +13,7 @@ import {
   type CandleInterval,
 } from '../domain/history/intervals';
 import type { Logger } from '../observability/logger';
+import { createCandleJson } from './candle-json';
 import { etagMatches, withExtraHeaders } from './http-headers';
 import {
   decodeCursor,
@@ -54,6 +55,7 @@ export interface HistoryRouteDeps {
 export function createHistoryRoutes(deps: HistoryRouteDeps) {
   const clock = deps.clock ?? Date.now;
   const { common } = deps;
+  const candleJson = createCandleJson();
 
   function problem(res: ServerResponse, req: IncomingMessage, p: Problem, headers = {}) {
     sendProblem(res, { ...p, instance: req.url }, common, headers);
@@ -67,7 +69,11 @@ export function createHistoryRoutes(deps: HistoryRouteDeps) {
 
   /** A JSON answer with a strong ETag of its bytes, 304 when the client holds them. */
   function send(req: IncomingMessage, res: ServerResponse, value: unknown, cacheControl: string): number {
-    const body = Buffer.from(JSON.stringify(value));
+    return sendJson(req, res, JSON.stringify(value), cacheControl);
+  }
+
+  function sendJson(req: IncomingMessage, res: ServerResponse, json: string, cacheControl: string): number {
+    const body = Buffer.from(json);
     const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
     const headers = [...common, 'ETag', etag, 'Cache-Control', cacheControl];
     if (etagMatches(req, etag)) {
@@ -137,28 +143,6 @@ export function createHistoryRoutes(deps: HistoryRouteDeps) {
     return send(req, res, body, final ? IMMUTABLE : SHORT_LIVED);
   }
 
-  function candleView(answer: CandleAnswer, filled: Candle, lengthMs: number) {
-    const { candle } = answer;
-    const figures = candleFigures(candle);
-    return {
-      start: iso(candle.startMs),
-      end: iso(candle.startMs + lengthMs),
-      open: filled.open,
-      high: filled.high,
-      low: filled.low,
-      close: filled.close,
-      twap: figures.twap,
-      points: candle.points,
-      coverage: figures.freshCoverage,
-      degradedMs: candle.degradedMs,
-      staleMs: candle.staleMs,
-      gap: figures.gap,
-      ...(figures.gap && filled.close !== undefined ? { filled: true } : {}),
-      closed: !answer.open,
-      final: answer.final,
-    };
-  }
-
   async function candles(req: IncomingMessage, res: ServerResponse, pair: string): Promise<number> {
     const bad: InvalidParam[] = [];
     const q = queryOf(req, bad);
@@ -212,28 +196,24 @@ export function createHistoryRoutes(deps: HistoryRouteDeps) {
     const first = (pageStart - start) / length;
     const page = answers.slice(first, first + limit);
     const nextStart = first + limit < count ? start + (first + limit) * length : undefined;
-    const body = {
-      pair: deps.symbols.get(pair),
-      interval,
-      from: iso(start),
-      to: iso(end),
-      fill,
-      candles: page.map((a, i) => candleView(a, filled?.[first + i] ?? a.candle, length)),
-      next:
-        nextStart === undefined
-          ? null
-          : `${(req.url ?? '').split('?', 1)[0]}?${new URLSearchParams({
-              interval,
-              from: String(from),
-              to: String(to),
-              fill,
-              limit: String(limit),
-              cursor: encodeCursor(nextStart),
-            }).toString()}`,
-    };
+    const rendered = page.map((a, i) => candleJson.render(pair, a, filled?.[first + i] ?? a.candle, length));
+    const head = { pair: deps.symbols.get(pair), interval, from: iso(start), to: iso(end), fill };
+    const next =
+      nextStart === undefined
+        ? null
+        : `${(req.url ?? '').split('?', 1)[0]}?${new URLSearchParams({
+            interval,
+            from: String(from),
+            to: String(to),
+            fill,
+            limit: String(limit),
+            cursor: encodeCursor(nextStart),
+          }).toString()}`;
+    // JSON.stringify({ ...head, candles, next }) with the candles' JSON as rendered (and kept) above.
+    const body = `${JSON.stringify(head).slice(0, -1)},"candles":[${rendered.join(',')}],"next":${JSON.stringify(next)}}`;
     // Only a range the client fixed can be kept for good: without `to` the same URL means a later range.
     const fixed = q.has('from') && q.has('to') && page.every((a) => a.final);
-    return send(req, res, body, fixed ? IMMUTABLE : SHORT_LIVED);
+    return sendJson(req, res, body, fixed ? IMMUTABLE : SHORT_LIVED);
   }
 
   async function twap(req: IncomingMessage, res: ServerResponse, pair: string): Promise<number> {

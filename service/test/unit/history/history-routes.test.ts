@@ -230,6 +230,21 @@ describe('GET …/candles', () => {
     expect(filled[2]).not.toHaveProperty('twap');
   });
 
+  test('When candles are asked again (kept final candles, gaps filled), then the same bytes, and they are JSON.stringify’s', async () => {
+    for (const query of [
+      `interval=1s&from=${s(86)}&to=${s(94)}&fill=previous`,
+      `interval=1m&from=${T0}&to=${NOW}`,
+    ]) {
+      const first = await (await get(`/candles?${query}`)).text();
+      const second = await (await get(`/candles?${query}`)).text();
+      expect(second).toBe(first);
+      // The body is assembled from each candle's JSON: it must be exactly what stringifying the whole gives.
+      expect(JSON.stringify(JSON.parse(first))).toBe(first);
+    }
+    const plain = (await json(`/candles?interval=1s&from=${s(86)}&to=${s(94)}`)).body.candles;
+    expect(plain.filter((c) => c.filled)).toEqual([]);
+  });
+
   test('When a page limit is given, then pages follow one another through `next` until none is left', async () => {
     const first = await json(`/candles?interval=1m&from=${T0}&to=${NOW}&limit=2`);
     expect(first.body.candles.map((c) => c.start)).toEqual([iso(s(0)), iso(s(60))]);
