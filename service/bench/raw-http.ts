@@ -69,6 +69,8 @@ export function headDifference(service: string, bare: string): string | undefine
       .map((line) =>
         line
           .replace(/^(date|age|content-length):.*$/i, '$1: …')
+          // The lifetime counts down with the price's age: its numbers may differ, not the directives.
+          .replace(/^(cache-control):.*$/i, (line: string) => line.replace(/\d+/g, '#'))
           .replace(
             /^(etag): (.*)$/i,
             (_all, name: string, value: string) => `${name}: (${value.length} bytes)`,

@@ -80,6 +80,10 @@ describe('the wire check of the bare baseline', () => {
   it('ignores the values that move with the price and the time', () => {
     const bare = head(['Content-Type: a', 'Content-Length: 1437', 'ETag: W/"xyz-ok"', 'Age: 12', 'Date: y']);
     expect(headDifference(service, bare)).toBeUndefined();
+    const lifetime = (seconds: number) =>
+      head([`Cache-Control: public, max-age=${seconds}, must-revalidate`]);
+    expect(headDifference(lifetime(2), lifetime(10))).toBeUndefined();
+    expect(headDifference(lifetime(2), lifetime(2).replace('public', 'private'))).toBeDefined();
   });
   it('finds a missing header, a changed value, another order, an ETag of another length', () => {
     expect(
