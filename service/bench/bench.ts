@@ -29,9 +29,9 @@ import {
   startMockExchangeProcess,
   startRedisServer,
   startServiceProcess,
-  stopAll,
   waitForReadiness,
 } from '../../scripts/lib/local-stack';
+import { runBenchScript } from './side-by-side';
 import { startBareBaseline } from './bare-baseline';
 import { TICK_US, buckets, childMemory, cpuTicks, fmt, median, sum } from './measure';
 import { historySection, historyTargets, printHistory, seedHistory } from './history-section';
@@ -349,13 +349,4 @@ async function main(): Promise<void> {
 }
 
 process.on('SIGINT', () => process.exit(130));
-main()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    stopAll();
-    // Give the children a moment to drain and the service log to be written.
-    setTimeout(() => process.exit(), 2500).unref();
-  });
+runBenchScript(main);

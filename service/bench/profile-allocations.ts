@@ -16,13 +16,13 @@ import {
   startMockExchangeProcess,
   startRedisServer,
   startServiceProcess,
-  stopAll,
   stopProcess,
   waitForReadiness,
 } from '../../scripts/lib/local-stack';
 import { startBareBaseline } from './bare-baseline';
-import { childPids, fmt } from './measure';
+import { childPids } from './measure';
 import { openLoop } from './open-loop-process';
+import { printSideBySide, runBenchScript } from './side-by-side';
 
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -156,30 +156,18 @@ async function main(): Promise<void> {
   const total = (side: keyof typeof sides) =>
     [...sides[side].bytes.values()].reduce((a, b) => a + b, 0) / Math.max(1, sides[side].requests);
   const names = [...new Set([...sides.service.bytes.keys(), ...sides.bare.bytes.keys()])];
-  const rows = names
-    .map((name) => [name, perRequest('service', name), perRequest('bare', name)] as const)
-    .sort((a, b) => Math.abs(b[1] - b[2]) - Math.abs(a[1] - a[2]));
-  console.log(
-    `\nbytes allocated per request by the workers (sampled every ${SAMPLING_BYTES} B, collected objects included), open loop at ${RATE} req/s, ${SECONDS}s per side`,
-  );
-  console.log(`requests: service ${sides.service.requests}, bare ${sides.bare.requests}`);
-  console.log(`${'allocated in'.padEnd(80)} | service |    bare | difference`);
-  for (const [name, s, b] of rows.slice(0, 30)) {
-    console.log(
-      `${name.slice(0, 80).padEnd(80)} | ${fmt(s, 0).padStart(7)} | ${fmt(b, 0).padStart(7)} | ${fmt(s - b, 0).padStart(10)}`,
-    );
-  }
-  console.log(
-    `${'all'.padEnd(80)} | ${fmt(total('service'), 0).padStart(7)} | ${fmt(total('bare'), 0).padStart(7)} | ${fmt(total('service') - total('bare'), 0).padStart(10)}`,
-  );
+  printSideBySide({
+    heading: [
+      `bytes allocated per request by the workers (sampled every ${SAMPLING_BYTES} B, collected objects included), open loop at ${RATE} req/s, ${SECONDS}s per side`,
+      `requests: service ${sides.service.requests}, bare ${sides.bare.requests}`,
+    ],
+    label: 'allocated in',
+    width: 80,
+    digits: 0,
+    rows: names.map((name) => [name, perRequest('service', name), perRequest('bare', name)] as const),
+    total: ['all', total('service'), total('bare')],
+    most: 30,
+  });
 }
 
-main()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    stopAll();
-    setTimeout(() => process.exit(), 2500).unref();
-  });
+runBenchScript(main);

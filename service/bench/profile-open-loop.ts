@@ -15,13 +15,13 @@ import {
   startMockExchangeProcess,
   startRedisServer,
   startServiceProcess,
-  stopAll,
   stopProcess,
   waitForReadiness,
 } from '../../scripts/lib/local-stack';
 import { startBareBaseline } from './bare-baseline';
-import { childPids, fmt } from './measure';
+import { childPids } from './measure';
 import { openLoop } from './open-loop-process';
+import { printSideBySide, runBenchScript } from './side-by-side';
 
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -135,32 +135,20 @@ async function main(): Promise<void> {
   const names = [...new Set([...totals.bare.keys(), ...totals.service.keys()])].filter(
     (n) => !n.endsWith('(idle)'),
   );
-  const rows = names
-    .map((name) => [name, perRequest('service', name), perRequest('bare', name)] as const)
-    .sort((a, b) => Math.abs(b[1] - b[2]) - Math.abs(a[1] - a[2]));
   const busy = (side: Side) => names.reduce((t, n) => t + perRequest(side, n), 0);
-  console.log(
-    `\nself time per request (µs), open loop at ${RATE} req/s, ${ROUNDS} windows of ${SECONDS}s per side`,
-  );
-  console.log(`requests: service ${requests('service')}, bare ${requests('bare')}; profiles in ${dir}`);
-  console.log(`${'where'.padEnd(60)} | service |    bare | difference`);
-  for (const [name, service, bareUs] of rows.slice(0, 40)) {
-    if (Math.max(service, bareUs) < 0.05) continue;
-    console.log(
-      `${name.slice(0, 60).padEnd(60)} | ${fmt(service, 2).padStart(7)} | ${fmt(bareUs, 2).padStart(7)} | ${fmt(service - bareUs, 2).padStart(10)}`,
-    );
-  }
-  console.log(
-    `${'all but (idle)'.padEnd(60)} | ${fmt(busy('service'), 2).padStart(7)} | ${fmt(busy('bare'), 2).padStart(7)} | ${fmt(busy('service') - busy('bare'), 2).padStart(10)}`,
-  );
+  printSideBySide({
+    heading: [
+      `self time per request (µs), open loop at ${RATE} req/s, ${ROUNDS} windows of ${SECONDS}s per side`,
+      `requests: service ${requests('service')}, bare ${requests('bare')}; profiles in ${dir}`,
+    ],
+    label: 'where',
+    width: 60,
+    digits: 2,
+    rows: names.map((name) => [name, perRequest('service', name), perRequest('bare', name)] as const),
+    total: ['all but (idle)', busy('service'), busy('bare')],
+    most: 40,
+    hideBelow: 0.05,
+  });
 }
 
-main()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    stopAll();
-    setTimeout(() => process.exit(), 2500).unref();
-  });
+runBenchScript(main);
