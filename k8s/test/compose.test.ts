@@ -108,13 +108,21 @@ describe('docker-compose.tuning.yml', () => {
 
 describe('docker-compose.dev.yml', () => {
   it('When it is read, then the service and the mock exchange run from mounted source with tsx watch', () => {
-    for (const [name, entry] of [
-      ['price-service', 'service/src/main.ts'],
-      ['mock-exchange', 'mock-exchange/src/main.ts'],
+    // The service's workers load modules its primary does not: tsx watch is told to watch all of them.
+    const serviceWatch = ['--include', 'service/src/**/*.ts', '--include', 'service/openapi.json'];
+    for (const [name, entry, watched] of [
+      ['price-service', 'service/src/main.ts', serviceWatch],
+      ['mock-exchange', 'mock-exchange/src/main.ts', []],
     ] as const) {
       const s = svc(dev, name);
       expect(s.build).toEqual({ context: '.', dockerfile: 'Dockerfile.dev' });
-      expect(s.command).toEqual(['node_modules/.bin/tsx', 'watch', '--clear-screen=false', entry]);
+      expect(s.command).toEqual([
+        'node_modules/.bin/tsx',
+        'watch',
+        '--clear-screen=false',
+        ...watched,
+        entry,
+      ]);
       expect(existsSync(repoPath(entry))).toBe(true);
       expect(s.volumes).toEqual(['.:/app', '/app/node_modules']);
     }
