@@ -8,21 +8,10 @@
  * Usage: make build && node dist/service/bench/profile-allocations.js (needs redis-server)
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { freePort } from '../../scripts/lib/free-port';
-import {
-  startMockExchangeProcess,
-  startRedisServer,
-  startServiceProcess,
-  stopProcess,
-  waitForReadiness,
-} from '../../scripts/lib/local-stack';
-import { startBareBaseline } from './bare-baseline';
+import { stopProcess } from '../../scripts/lib/local-stack';
 import { childPids } from './measure';
 import { openLoop } from './open-loop-process';
-import { printSideBySide, runBenchScript } from './side-by-side';
+import { printSideBySide, runBenchScript, startBothSides } from './side-by-side';
 
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -118,29 +107,13 @@ async function profileSide(
 }
 
 async function main(): Promise<void> {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-allocations-'));
-  const redis = await startRedisServer();
-  const mock = await startMockExchangeProcess();
-  const service = await startServiceProcess({
-    redisUrl: redis.url,
-    mockExchangeUrl: mock.url,
-    env: { WORKERS: String(WORKERS), REFRESH_INTERVAL_MS: '1000' },
-    // The primary's port; the cluster gives each worker the next one.
-    nodeArgs: ['--inspect=127.0.0.1:9300'],
-    log: path.join(tmp, 'service.log'),
-  });
-  await waitForReadiness(service);
-  const priceUrl = `${service.api}/api/v1/prices/eth-usdt`;
-  const { bareServer, bare } = await startBareBaseline({
-    priceUrl,
-    servicePid: service.process.pid,
-    port: await freePort(),
+  const { service, priceUrl, bareServer, bare } = await startBothSides({
+    tmpPrefix: 'bench-allocations-',
     workers: WORKERS,
-    intervalMs: 1000,
-    maxBufferedBytes: 65_536,
-    tmp,
-    // Its workers get the service workers' flags but an inspector of their own (the cluster picks its port).
-    workerFlags: (flags) => [...flags.filter((f) => !f.startsWith('--inspect')), '--inspect=127.0.0.1:0'],
+    // The primary's port; the cluster gives each worker the next one.
+    nodeArgs: () => ['--inspect=127.0.0.1:9300'],
+    // The service workers' flags but an inspector of their own (the cluster picks its port).
+    bareWorkerFlags: (flags) => [...flags.filter((f) => !f.startsWith('--inspect')), '--inspect=127.0.0.1:0'],
   });
   process.stderr.write('warm-up…\n');
   await openLoop(bare, RATE, 3);

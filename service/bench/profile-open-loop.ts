@@ -7,21 +7,12 @@
  * running, so read differences, not totals.
  * Usage: make build && node dist/service/bench/profile-open-loop.js (needs redis-server)
  */
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../../scripts/lib/free-port';
-import {
-  startMockExchangeProcess,
-  startRedisServer,
-  startServiceProcess,
-  stopProcess,
-  waitForReadiness,
-} from '../../scripts/lib/local-stack';
-import { startBareBaseline } from './bare-baseline';
+import { stopProcess } from '../../scripts/lib/local-stack';
 import { childPids } from './measure';
 import { openLoop } from './open-loop-process';
-import { printSideBySide, runBenchScript } from './side-by-side';
+import { printSideBySide, runBenchScript, startBothSides } from './side-by-side';
 
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -69,27 +60,19 @@ function selfTime(profile: Profile, windows: Window[], into: Map<string, number>
 }
 
 async function main(): Promise<void> {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-profile-'));
-  const dir = path.join(tmp, 'profiles');
-  const redis = await startRedisServer();
-  const mock = await startMockExchangeProcess();
-  const started = await startServiceProcess({
-    redisUrl: redis.url,
-    mockExchangeUrl: mock.url,
-    env: { WORKERS: String(WORKERS), REFRESH_INTERVAL_MS: '1000' },
-    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
-    log: path.join(tmp, 'service.log'),
-  });
-  await waitForReadiness(started);
-  const priceUrl = `${started.api}/api/v1/prices/eth-usdt`;
-  const { bareServer, bare } = await startBareBaseline({
+  let dir = '';
+  const {
+    service: started,
     priceUrl,
-    servicePid: started.process.pid,
-    port: await freePort(),
+    bareServer,
+    bare,
+  } = await startBothSides({
+    tmpPrefix: 'bench-profile-',
     workers: WORKERS,
-    intervalMs: 1000,
-    maxBufferedBytes: 65_536,
-    tmp,
+    nodeArgs: (tmp) => {
+      dir = path.join(tmp, 'profiles');
+      return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+    },
   });
   const primary = started.process.pid as number;
   const pids: Record<Side, number[]> = {

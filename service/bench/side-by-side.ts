@@ -1,6 +1,55 @@
-/** What the profiling scripts share: their side-by-side table (service, bare, difference) and their exit. */
-import { stopAll } from '../../scripts/lib/local-stack';
+/**
+ * What the profiling scripts share: both sides started alike, their side-by-side table (service, bare,
+ * difference) and their exit.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../scripts/lib/free-port';
+import {
+  startMockExchangeProcess,
+  startRedisServer,
+  startServiceProcess,
+  stopAll,
+  waitForReadiness,
+} from '../../scripts/lib/local-stack';
+import { startBareBaseline } from './bare-baseline';
 import { fmt } from './measure';
+
+/**
+ * Redis, the mock exchange, the service as production runs it (with `nodeArgs` on its primary, which its
+ * workers inherit) and the bare baseline beside it, the price URL of each; `tmp` holds their files.
+ */
+export async function startBothSides(options: {
+  readonly tmpPrefix: string;
+  readonly workers: number;
+  readonly nodeArgs: (tmp: string) => string[];
+  readonly bareWorkerFlags?: (serviceWorkerFlags: string[]) => string[];
+}) {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), options.tmpPrefix));
+  const redis = await startRedisServer();
+  const mock = await startMockExchangeProcess();
+  const service = await startServiceProcess({
+    redisUrl: redis.url,
+    mockExchangeUrl: mock.url,
+    env: { WORKERS: String(options.workers), REFRESH_INTERVAL_MS: '1000' },
+    nodeArgs: options.nodeArgs(tmp),
+    log: path.join(tmp, 'service.log'),
+  });
+  await waitForReadiness(service);
+  const priceUrl = `${service.api}/api/v1/prices/eth-usdt`;
+  const { bareServer, bare } = await startBareBaseline({
+    priceUrl,
+    servicePid: service.process.pid,
+    port: await freePort(),
+    workers: options.workers,
+    intervalMs: 1000,
+    maxBufferedBytes: 65_536,
+    tmp,
+    workerFlags: options.bareWorkerFlags,
+  });
+  return { tmp, service, priceUrl, bareServer, bare };
+}
 
 export type SideBySideRow = readonly [name: string, service: number, bare: number];
 
