@@ -17,7 +17,8 @@ export function historyRules(config: Config): InEffectRules {
   return { maxInEffectMs: config.price.maxStalenessMs };
 }
 
-function retention(config: Config): HistoryRetention {
+/** How long points and candles are kept (HISTORY_* settings). */
+export function historyRetention(config: Config): HistoryRetention {
   return { pointsMs: config.history.pointsRetentionMs, minutesMs: config.history.minutesRetentionMs };
 }
 
@@ -29,7 +30,7 @@ export function createSharedHistory(config: Config): PriceHistory | undefined {
     topology,
     keyPrefix: config.redis.keyPrefix,
     commandTimeoutMs: config.redis.commandTimeoutMs,
-    retention: retention(config),
+    retention: historyRetention(config),
     rules: historyRules(config),
   });
 }
@@ -39,7 +40,7 @@ export function createSharedHistory(config: Config): PriceHistory | undefined {
  * primary's in a cluster, whose workers then ask it over IPC).
  */
 export function createHistoryStore(config: Config): PriceHistory {
-  return createSharedHistory(config) ?? createMemoryHistory(retention(config), historyRules(config));
+  return createSharedHistory(config) ?? createMemoryHistory(historyRetention(config), historyRules(config));
 }
 
 /** How long the shutdown waits for pending points to be written before it closes the store. */

@@ -11,7 +11,7 @@ import { createMemoryHistory } from '../infrastructure/history/memory-history';
 import { createClientRateLimiter } from '../infrastructure/rate-limit/client-rate-limiter';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { historyRules } from './history';
+import { historyRetention, historyRules } from './history';
 import { createRequestTracer } from '../observability/request-tracing';
 import { createBatchPriceHandler } from '../presentation/batch-price-route';
 import { createClientIdentity } from '../presentation/client-identity';
@@ -108,12 +108,7 @@ export function buildHttp(
   feed.follow(stream.publish);
   const retryAfterSeconds = Math.max(1, Math.ceil(config.price.refreshIntervalMs / 1000));
   const batchPrice = createBatchPriceHandler({ reader, view, pairs, retryAfterSeconds, common });
-  const history =
-    deps.history ??
-    createMemoryHistory(
-      { pointsMs: config.history.pointsRetentionMs, minutesMs: config.history.minutesRetentionMs },
-      historyRules(config),
-    );
+  const history = deps.history ?? createMemoryHistory(historyRetention(config), historyRules(config));
   const historyRoutes = createHistoryRoutes({
     history,
     queries: createHistoryQueries(history, historyRules(config)),

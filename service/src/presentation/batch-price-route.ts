@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PriceReader } from '../application/price-reader';
 import type { PriceSnapshot } from '../application/price-snapshot';
 import { etagMatches, withExtraHeaders } from './http-headers';
-import { queryOf, type InvalidParam } from './history-params';
+import { invalidParameters, queryOf, type InvalidParam } from './history-params';
 import { priceUnavailable } from './price-route';
 import { problemBody, sendProblem } from './problem';
 import type { SnapshotView } from './snapshot-view';
@@ -31,12 +31,7 @@ export function createBatchPriceHandler(deps: BatchPriceDeps) {
   const configured = new Set(deps.pairs);
 
   function invalid(res: ServerResponse, req: IncomingMessage, params: readonly InvalidParam[]): number {
-    const detail = params.map((p) => `${p.name}: ${p.reason}`).join('; ');
-    sendProblem(
-      res,
-      { code: 'INVALID_PARAMETERS', detail, instance: req.url, 'invalid-params': params },
-      deps.common,
-    );
+    sendProblem(res, invalidParameters(params, req.url), deps.common);
     return 400;
   }
 

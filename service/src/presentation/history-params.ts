@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Problem } from './problem';
 
 /**
  * Parsing of the history routes' parameters. Every parameter at fault is collected with its reason, for
@@ -8,6 +9,12 @@ import type { IncomingMessage } from 'node:http';
 export interface InvalidParam {
   readonly name: string;
   readonly reason: string;
+}
+
+/** The 400 for parameters at fault: each named with its reason, in the detail and in `invalid-params`. */
+export function invalidParameters(params: readonly InvalidParam[], instance?: string): Problem {
+  const detail = params.map((p) => `${p.name}: ${p.reason}`).join('; ');
+  return { code: 'INVALID_PARAMETERS', detail, instance, 'invalid-params': params };
 }
 
 /** The latest instant accepted anywhere (JavaScript dates end at 8.64e15 ms). */

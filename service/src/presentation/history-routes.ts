@@ -18,6 +18,7 @@ import { etagMatches, withExtraHeaders } from './http-headers';
 import {
   decodeCursor,
   encodeCursor,
+  invalidParameters,
   iso,
   lastPathSegment,
   parseDuration,
@@ -63,8 +64,7 @@ export function createHistoryRoutes(deps: HistoryRouteDeps) {
   }
 
   function invalid(res: ServerResponse, req: IncomingMessage, params: readonly InvalidParam[]): number {
-    const detail = params.map((p) => `${p.name}: ${p.reason}`).join('; ');
-    return problem(res, req, { code: 'INVALID_PARAMETERS', detail, 'invalid-params': params });
+    return problem(res, req, invalidParameters(params));
   }
 
   /** A JSON answer with a strong ETag of its bytes, 304 when the client holds them. */

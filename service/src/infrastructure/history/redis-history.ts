@@ -96,6 +96,7 @@ export function createRedisHistory(options: RedisHistoryOptions): PriceHistory {
     return entry;
   }
 
+  /** The time of a stream's last entry (a point's, or a candle's start). */
   async function lastStart(key: string): Promise<number | undefined> {
     const entry = await lastEntry(key, '+');
     return entry === undefined ? undefined : entryTime(entry[0]);
@@ -164,18 +165,10 @@ export function createRedisHistory(options: RedisHistoryOptions): PriceHistory {
     points: readPoints,
 
     async candles(pair, fromMs, toMs, intervalMs) {
-      const lastPoint = await lastEntry(pointsKey(pair), '+');
-      const lastT = lastPoint === undefined ? undefined : entryTime(lastPoint[0]);
+      const lastT = await lastStart(pointsKey(pair));
       if (lastT === undefined) return regroupCandles([], fromMs, toMs, intervalMs);
       if (intervalMs % HOUR_MS !== 0) return minuteCandles(pair, fromMs, toMs, intervalMs, lastT);
-      const lastHour = await lastEntry(hoursKey(pair), '+');
-      const plan = hourPlan(
-        lastT,
-        lastHour === undefined ? undefined : entryTime(lastHour[0]),
-        fromMs,
-        toMs,
-        rules,
-      );
+      const plan = hourPlan(lastT, await lastStart(hoursKey(pair)), fromMs, toMs, rules);
       const [stored, open] = await Promise.all([
         readCandles(hoursKey(pair), HOUR_MS, fromMs, plan.storedToMs),
         plan.minutesToMs > plan.minutesFromMs
@@ -190,10 +183,7 @@ export function createRedisHistory(options: RedisHistoryOptions): PriceHistory {
       return entry === undefined ? undefined : entryTime(entry[0]);
     },
 
-    async newest(pair) {
-      const entry = await lastEntry(pointsKey(pair), '+');
-      return entry === undefined ? undefined : entryTime(entry[0]);
-    },
+    newest: (pair) => lastStart(pointsKey(pair)),
 
     async close() {
       await closeRedisClient(client);
