@@ -44,6 +44,9 @@ export interface SharedCache {
   close(): Promise<void>;
 }
 
+/** What a serving process needs of L2: a read on an L1 miss, and its status for readiness. */
+export type SharedCacheReads = Pick<SharedCache, 'getSnapshot' | 'status'>;
+
 /**
  * A client's budget after one request; `unavailable` when the store could not be asked (fail open);
  * `overflow` when the in-memory store already holds its maximum of clients in this window and this client is

@@ -15,7 +15,11 @@ export interface CacheCounters {
  */
 const L2_ANSWER_HOLD_MS = 100;
 
-export function createPriceReader(deps: { l1: LocalCache; l2: SharedCache; counters: CacheCounters }) {
+export function createPriceReader(deps: {
+  l1: LocalCache;
+  l2: Pick<SharedCache, 'getSnapshot'>;
+  counters: CacheCounters;
+}) {
   const { l1, l2, counters } = deps;
   const pendingLoads = new Map<string, Promise<PriceSnapshot | undefined>>();
 

@@ -2,20 +2,23 @@ import cluster, { type Worker } from 'node:cluster';
 import net from 'node:net';
 import type { PriceSnapshot } from '../application/price-snapshot';
 import type { Config } from '../config';
+import { workerConfigEnv } from '../config/worker-config';
 import { buildRefresher } from '../composition/refresher';
 import { buildCommon } from '../composition/common';
 import { createHistoryStore, startHistoryWriter } from '../composition/history';
 import { listenMetrics } from '../composition/servers';
 import { exposeAggregated, type MetricsJson } from '../observability/metrics-server';
 import { shutdownTracing } from '../observability/tracing';
-import { answerHistoryRequest } from './history-ipc';
 import { createLifecycle } from './lifecycle';
 import type { PrimaryMessage, WorkerMessage } from './messages';
+import { answerPrimaryQuery } from './primary-queries';
 
 const WORKER_METRICS_TIMEOUT_MS = 1000;
 /** A worker that lived this long was healthy: its crash does not extend the respawn backoff. */
 const STABLE_WORKER_MS = 30_000;
 const MAX_RESPAWN_DELAY_MS = 10_000;
+/** How often the Redis connection's status is checked, to tell the workers when it changed. */
+const L2_STATUS_CHECK_MS = 500;
 
 /**
  * Fails if another process listens on the API port. The workers bind it with SO_REUSEPORT, which a second
@@ -56,8 +59,8 @@ export async function runPrimary(config: Config): Promise<void> {
   lifecycle.handleSignals();
   const shuttingDown = lifecycle.isShuttingDown;
 
-  // The replica's price history: written here, behind the refresher's publish; in memory when there is no
-  // Redis, and then workers ask this process for it (serveHistory).
+  // The replica's price history: written here, behind the refresher's publish (in Redis, or in memory when
+  // there is no Redis); workers read it, and L2, through this process (primary-queries.ts).
   const history = createHistoryStore(config);
   const historyWriter = startHistoryWriter(config, { history, metrics, logger });
   const { refresher, close: closeRefresher } = buildRefresher(config, {
@@ -76,8 +79,10 @@ export async function runPrimary(config: Config): Promise<void> {
   // line come after, so they win.
   cluster.setupPrimary({ execArgv: ['--max-semi-space-size=4', ...process.execArgv] });
 
+  // Workers take this process's validated config rather than parse the environment again (worker-config.ts).
+  const workerEnv = workerConfigEnv(config);
   function fork(): void {
-    const worker = cluster.fork();
+    const worker = cluster.fork(workerEnv);
     forkedAt.set(worker.id, Date.now());
     metrics.workersAlive(workers().length);
   }
@@ -85,8 +90,20 @@ export async function runPrimary(config: Config): Promise<void> {
   // Not on 'online': a worker comes online before its code has a listener for messages, and what is sent
   // to it then is lost (a shutdown too, which left a worker starting at SIGTERM serving until SIGKILL).
   const ready = new Set<number>();
+  let l2Status = shared.status();
+  const l2StatusCheck = setInterval(() => {
+    const now = shared.status();
+    if (now === l2Status) return;
+    l2Status = now;
+    for (const id of ready) {
+      const worker = cluster.workers?.[id];
+      if (worker !== undefined) send(worker, { type: 'l2-status', status: now });
+    }
+  }, L2_STATUS_CHECK_MS);
+  l2StatusCheck.unref();
   function onReady(worker: Worker): void {
     ready.add(worker.id);
+    send(worker, { type: 'l2-status', status: l2Status });
     for (const snapshot of latest.values()) send(worker, { type: 'snapshot', snapshot });
     if (shuttingDown()) send(worker, { type: 'shutdown' });
   }
@@ -99,8 +116,8 @@ export async function runPrimary(config: Config): Promise<void> {
     for (const worker of live) send(worker, { type: 'listeners-closed' });
   }
   cluster.on('message', (worker, message: WorkerMessage) => {
-    // Without Redis the history lives here: workers ask for it (the answer goes back to the asking worker).
-    answerHistoryRequest(history, message, (response) => send(worker, response));
+    // Workers read history and L2 through this process: the answer goes back to the asking worker.
+    answerPrimaryQuery({ history, shared }, message, (response) => send(worker, response));
     if (message?.type === 'ready') onReady(worker);
     if (message?.type !== 'listener-closed') return;
     listenerClosed.add(worker.id);
@@ -191,7 +208,13 @@ export async function runPrimary(config: Config): Promise<void> {
     { name: 'stop the refresher', run: closeRefresher },
     historyWriter.step,
     { name: 'close /metrics', run: () => metricsServer.close() },
-    { name: 'close Redis', run: () => shared.close() },
+    {
+      name: 'close Redis',
+      run: () => {
+        clearInterval(l2StatusCheck);
+        return shared.close();
+      },
+    },
     { name: 'flush traces', run: shutdownTracing },
   ]);
 

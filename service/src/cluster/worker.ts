@@ -1,29 +1,44 @@
+import type { SharedCacheReads } from '../application/ports';
 import type { Config } from '../config';
-import { buildCommon } from '../composition/common';
+import { buildLogsAndMetrics } from '../composition/logs-and-metrics';
 import { buildServing } from '../composition/serving';
+import { workerSharedCache } from '../composition/worker-l2';
 import { shutdownTracing } from '../observability/tracing';
-import { createSharedHistory } from '../composition/history';
-import { createIpcHistory } from './history-ipc';
 import { createLifecycle } from './lifecycle';
 import { isPrimaryMessage, type WorkerMessage } from './messages';
+import { createPrimaryQueries } from './primary-queries';
 
 /** A history query the primary has not answered by then fails (the route answers 503, never hangs). */
-const HISTORY_IPC_TIMEOUT_MS = 2_000;
+const HISTORY_QUERY_TIMEOUT_MS = 2_000;
+/** An L2 read waits for the primary's Redis command timeout, and this much for the IPC round trip. */
+const SNAPSHOT_QUERY_MARGIN_MS = 500;
 /** How long a draining worker waits for the primary to say every worker's listener is closed. */
 const LISTENERS_CLOSED_WAIT_MS = 1000;
 
-/** A cluster worker: serves the API from L1/L2, fed with snapshots by the primary over IPC. */
+/**
+ * A cluster worker: serves the API from L1, fed with snapshots by the primary over IPC. It holds no Redis
+ * connection: L2 on an L1 miss and the price history are read through the primary (primary-queries.ts), so
+ * a worker loads neither the Redis client nor the config's schemas (main.ts takes the primary's config).
+ */
 export async function runWorker(config: Config): Promise<void> {
-  const { logger, metrics, shared } = buildCommon(config);
+  const { logger, metrics } = buildLogsAndMetrics(config, { redisConnection: false });
   const lifecycle = createLifecycle({ logger, deadlineMs: config.shutdownTimeoutMs + 2000 });
   // Before listening: a shutdown during start-up stops what exists and exits cleanly.
   lifecycle.handleSignals();
-  // History: Redis when configured (read directly), else the primary's, asked over IPC.
-  const ipcHistory = createIpcHistory({
+  const queries = createPrimaryQueries({
     send: (request) => process.send?.(request, undefined, undefined, () => undefined),
-    timeoutMs: HISTORY_IPC_TIMEOUT_MS,
+    historyTimeoutMs: HISTORY_QUERY_TIMEOUT_MS,
+    snapshotTimeoutMs: config.redis.commandTimeoutMs + SNAPSHOT_QUERY_MARGIN_MS,
+    // The primary counts the outcome of the Redis read it makes; a query it did not answer is counted here.
+    snapshotFailed: () => metrics.cacheLookup('l2', 'error'),
   });
-  const history = createSharedHistory(config) ?? ipcHistory;
+  const history = queries.history;
+  // What the primary last said of its Redis connection ('down' until it first does, at this worker's ready).
+  let l2Status: ReturnType<SharedCacheReads['status']> = 'down';
+  const shared = workerSharedCache(config, {
+    getSnapshot: queries.snapshots.getSnapshot,
+    status: () => l2Status,
+  });
   let confirmed = false;
   let allListenersClosed: () => void = () => undefined;
   const listenersClosed = new Promise<void>(
@@ -67,15 +82,15 @@ export async function runWorker(config: Config): Promise<void> {
   });
   lifecycle.setSteps([
     ...serving.steps,
-    { name: 'close price history', run: () => history.close() },
-    { name: 'close Redis', run: () => shared.close() },
+    { name: 'close the queries to the primary', run: () => queries.close() },
     { name: 'flush traces', run: shutdownTracing },
   ]);
 
   // Nothing in here may throw out of the handler: an IPC message must never take the worker down.
   process.on('message', (message: unknown) => {
-    if (!isPrimaryMessage(message) || ipcHistory.receive(message)) return;
+    if (!isPrimaryMessage(message) || queries.receive(message)) return;
     if (message.type === 'snapshot') serving.accept(message.snapshot);
+    else if (message.type === 'l2-status') l2Status = message.status;
     else if (message.type === 'metrics-request') {
       metrics.registry.getMetricsAsJSON().then(
         (json) => {

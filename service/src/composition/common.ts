@@ -1,12 +1,13 @@
 import type { SharedCache } from '../application/ports';
 import type { Config } from '../config';
-import { createDisabledSharedCache, createRedisCache } from '../infrastructure/cache/redis-cache';
-import { createLogger, type Logger } from '../observability/logger';
-import { createMetrics, type Metrics } from '../observability/metrics';
-import { metricVocabulary } from './metric-vocabulary';
+import { createDisabledSharedCache } from '../infrastructure/cache/disabled-shared-cache';
+import { createRedisCache } from '../infrastructure/cache/redis-cache';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import { buildLogsAndMetrics, type LogsAndMetrics } from './logs-and-metrics';
 
 // The composition folder is the only place infrastructure is constructed. It is split by process role so a
-// worker never loads the exchange clients and a primary never loads Express.
+// worker never loads the exchange clients or the Redis client, and a primary never loads Express.
 
 export function createSharedCache(config: Config, deps: { metrics: Metrics; logger: Logger }): SharedCache {
   if (config.redis.topology === undefined) return createDisabledSharedCache();
@@ -22,10 +23,8 @@ export function createSharedCache(config: Config, deps: { metrics: Metrics; logg
   );
 }
 
-/** What every process role starts from: its logger, its metrics registry and its L2 connection. */
-export interface Common {
-  readonly logger: Logger;
-  readonly metrics: Metrics;
+/** What the publishing roles (cluster primary, single process) start from: logs, metrics and L2. */
+export interface Common extends LogsAndMetrics {
   readonly shared: SharedCache;
 }
 
@@ -34,15 +33,6 @@ export function buildCommon(
   /** Tests run several instances in one process: quiet logs, and no process-wide default metrics. */
   options: { silentLogs?: boolean; defaultMetrics?: boolean } = {},
 ): Common {
-  const logger = createLogger({
-    level: config.logLevel,
-    service: config.serviceName,
-    silent: options.silentLogs,
-  });
-  const metrics = createMetrics({
-    vocabulary: metricVocabulary(config),
-    redis: config.redis.topology !== undefined,
-    defaultMetrics: options.defaultMetrics,
-  });
+  const { logger, metrics } = buildLogsAndMetrics(config, options);
   return { logger, metrics, shared: createSharedCache(config, { metrics, logger }) };
 }

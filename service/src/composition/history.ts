@@ -2,30 +2,19 @@ import { createHistoryRecorder } from '../application/history-recorder';
 import type { PriceHistory } from '../application/price-history';
 import type { PriceSnapshot } from '../application/price-snapshot';
 import type { Config } from '../config';
-import type { InEffectRules } from '../domain/history/price-point';
-import { createMemoryHistory, type HistoryRetention } from '../infrastructure/history/memory-history';
+import { createMemoryHistory } from '../infrastructure/history/memory-history';
 import { createRedisHistory } from '../infrastructure/history/redis-history';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import { historyRetention, historyRules } from './history-settings';
 
 /**
- * How long a price stays in effect with no point after it: the maximum staleness. The service publishes a
- * point every round while it runs (and an explicit end once the price passes MAX_STALENESS), so a longer
- * silence means nothing was published, and no price is passed off as in effect through it.
+ * The store the publishing process writes to and its readers ask: Redis when configured (shared by every
+ * replica), else this process's memory. In a cluster the primary's, which its workers query over IPC.
  */
-export function historyRules(config: Config): InEffectRules {
-  return { maxInEffectMs: config.price.maxStalenessMs };
-}
-
-/** How long points and candles are kept (HISTORY_* settings). */
-export function historyRetention(config: Config): HistoryRetention {
-  return { pointsMs: config.history.pointsRetentionMs, minutesMs: config.history.minutesRetentionMs };
-}
-
-/** History in Redis when Redis is configured (shared by every process and replica), undefined without. */
-export function createSharedHistory(config: Config): PriceHistory | undefined {
+export function createHistoryStore(config: Config): PriceHistory {
   const topology = config.redis.topology;
-  if (topology === undefined) return undefined;
+  if (topology === undefined) return createMemoryHistory(historyRetention(config), historyRules(config));
   return createRedisHistory({
     topology,
     keyPrefix: config.redis.keyPrefix,
@@ -33,14 +22,6 @@ export function createSharedHistory(config: Config): PriceHistory | undefined {
     retention: historyRetention(config),
     rules: historyRules(config),
   });
-}
-
-/**
- * The store the publishing process writes to: Redis when configured, else this process's memory (the
- * primary's in a cluster, whose workers then ask it over IPC).
- */
-export function createHistoryStore(config: Config): PriceHistory {
-  return createSharedHistory(config) ?? createMemoryHistory(historyRetention(config), historyRules(config));
 }
 
 /** How long the shutdown waits for pending points to be written before it closes the store. */

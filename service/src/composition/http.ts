@@ -1,5 +1,5 @@
 import type { RequestListener } from 'node:http';
-import type { SharedCache } from '../application/ports';
+import type { SharedCacheReads } from '../application/ports';
 import type { PriceHistory } from '../application/price-history';
 import { createHistoryQueries } from '../application/history-queries';
 import { createPriceFeed } from '../application/price-feed';
@@ -11,7 +11,7 @@ import { createMemoryHistory } from '../infrastructure/history/memory-history';
 import { createClientRateLimiter } from '../infrastructure/rate-limit/client-rate-limiter';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { historyRetention, historyRules } from './history';
+import { historyRetention, historyRules } from './history-settings';
 import { createRequestTracer } from '../observability/request-tracing';
 import { createBatchPriceHandler } from '../presentation/batch-price-route';
 import { createClientIdentity } from '../presentation/client-identity';
@@ -57,7 +57,7 @@ export function buildHttp(
   deps: {
     metrics: Metrics;
     logger: Logger;
-    shared: SharedCache;
+    shared: SharedCacheReads;
     /** The process's history (its store, or the primary's over IPC); an empty one of its own if not given. */
     history?: PriceHistory;
     /** Readiness says 503 (draining). */

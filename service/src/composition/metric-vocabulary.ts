@@ -4,7 +4,7 @@ import { CACHE_RESULTS, CACHE_TIERS } from '../application/price-reader';
 import { REFRESH_RESULTS } from '../application/price-refresher';
 import type { Config } from '../config';
 import { SOURCE_REJECTIONS } from '../domain/aggregation';
-import { REDIS_OPERATIONS } from '../infrastructure/cache/redis-cache';
+import { REDIS_OPERATIONS } from '../infrastructure/cache/redis-operations';
 import { UPSTREAM_OUTCOMES } from '../infrastructure/sources/upstream-outcomes';
 import type { Vocabulary } from '../observability/metric-spec';
 import { PRICE_RESPONSES } from '../presentation/price-route';

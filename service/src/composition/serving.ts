@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import type { HttpServer } from '../infrastructure/http/http-server';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import type { SharedCache } from '../application/ports';
+import type { SharedCacheReads } from '../application/ports';
 import type { PriceHistory } from '../application/price-history';
 import type { PriceSnapshot } from '../application/price-snapshot';
 import { buildHttp } from './http';
@@ -62,7 +62,7 @@ function acceptedNothingFor(server: Server, quietMs: number, maxMs: number): Pro
 export interface ServingDeps {
   readonly metrics: Metrics;
   readonly logger: Logger;
-  readonly shared: SharedCache;
+  readonly shared: SharedCacheReads;
   /** The process's history (its store, or the primary's over IPC). */
   readonly history: PriceHistory;
   readonly port?: number;

@@ -3,6 +3,7 @@ import { ConfigError } from './config-error';
 import { SETTINGS, buildTree, configTable, type Config } from './config-table';
 import { crossCheckProblems } from './cross-checks';
 import type { AnySetting, ParseContext } from './setting';
+import { deepFreeze } from './worker-config';
 
 /** Every variable and its schema, as one zod object (k8s/test reads the names from it). */
 const envSchema = z.object(Object.fromEntries(SETTINGS.map((setting) => [setting.env, setting.schema])));
@@ -41,12 +42,4 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
   problems.push(...crossCheckProblems(draft, env, failed));
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(draft);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
 }

@@ -11,19 +11,10 @@ import {
   pairTag,
   type RedisTopology,
 } from '../redis/redis-client';
+import type { RedisOperation } from './redis-operations';
 import { parseSnapshot, parseSourceResult } from './snapshot-schema';
 
 const tracer = trace.getTracer('redis-cache');
-
-/** The Redis commands the cache runs: the Redis errors metric's operations. */
-export const REDIS_OPERATIONS = [
-  'get_snapshot',
-  'put_snapshot',
-  'get_source_result',
-  'put_source_result',
-  'acquire_lease',
-] as const;
-type RedisOperation = (typeof REDIS_OPERATIONS)[number];
 
 export interface RedisCacheOptions {
   /** One node, Sentinel or Cluster. */
@@ -170,18 +161,5 @@ export function createRedisCache(
       closing = true;
       await closeRedisClient(client);
     },
-  };
-}
-
-/** The disabled L2 for REDIS_URL unset: every read misses, every lease is local. */
-export function createDisabledSharedCache(): SharedCache {
-  return {
-    getSnapshot: async () => undefined,
-    putSnapshot: async () => undefined,
-    getSourceResult: async () => undefined,
-    putSourceResult: async () => undefined,
-    acquireLease: async () => 'unavailable',
-    status: () => 'disabled',
-    close: async () => undefined,
   };
 }
