@@ -3,10 +3,10 @@ import type { PriceHistory } from '../application/price-history';
 import type { PriceSnapshot } from '../application/price-snapshot';
 
 /**
- * What a cluster worker reads through its primary over the IPC channel: the price history (the primary's
- * store: Redis, or its memory without Redis) and L2 snapshots on an L1 miss. A worker so holds no Redis
- * connection and loads no Redis client or schema library (docs/performance-accounting.md, Memory); a
- * respawned worker serves the same history as the others. Queries only: the primary alone writes.
+ * What a cluster worker reads through its primary over the IPC channel: L2 snapshots on an L1 miss (so a
+ * worker holds no cache connection and loads no snapshot schemas, docs/performance-accounting.md) and,
+ * without Redis, the price history the primary keeps in memory (so a respawned worker serves the same
+ * history as the others). Queries only: the primary alone writes.
  */
 
 /** The queries a worker may send, and how many numeric arguments follow the pair. */

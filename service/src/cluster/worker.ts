@@ -2,7 +2,7 @@ import type { SharedCacheReads } from '../application/ports';
 import type { Config } from '../config';
 import { buildLogsAndMetrics } from '../composition/logs-and-metrics';
 import { buildServing } from '../composition/serving';
-import { workerSharedCache } from '../composition/worker-l2';
+import { workerReads } from '../composition/worker-reads';
 import { shutdownTracing } from '../observability/tracing';
 import { createLifecycle } from './lifecycle';
 import { isPrimaryMessage, type WorkerMessage } from './messages';
@@ -16,9 +16,9 @@ const SNAPSHOT_QUERY_MARGIN_MS = 500;
 const LISTENERS_CLOSED_WAIT_MS = 1000;
 
 /**
- * A cluster worker: serves the API from L1, fed with snapshots by the primary over IPC. It holds no Redis
- * connection: L2 on an L1 miss and the price history are read through the primary (primary-queries.ts), so
- * a worker loads neither the Redis client nor the config's schemas (main.ts takes the primary's config).
+ * A cluster worker: serves the API from L1, fed with snapshots by the primary over IPC. L2 on an L1 miss is
+ * read through the primary (primary-queries.ts), the history from Redis or through the primary
+ * (composition/worker-reads.ts); the config is the primary's (main.ts), so a worker loads no schemas.
  */
 export async function runWorker(config: Config): Promise<void> {
   const { logger, metrics } = buildLogsAndMetrics(config, { redisConnection: false });
@@ -32,12 +32,11 @@ export async function runWorker(config: Config): Promise<void> {
     // The primary counts the outcome of the Redis read it makes; a query it did not answer is counted here.
     snapshotFailed: () => metrics.cacheLookup('l2', 'error'),
   });
-  const history = queries.history;
   // What the primary last said of its Redis connection ('down' until it first does, at this worker's ready).
   let l2Status: ReturnType<SharedCacheReads['status']> = 'down';
-  const shared = workerSharedCache(config, {
-    getSnapshot: queries.snapshots.getSnapshot,
-    status: () => l2Status,
+  const { shared, history } = workerReads(config, {
+    shared: { getSnapshot: queries.snapshots.getSnapshot, status: () => l2Status },
+    history: queries.history,
   });
   let confirmed = false;
   let allListenersClosed: () => void = () => undefined;
@@ -82,6 +81,7 @@ export async function runWorker(config: Config): Promise<void> {
   });
   lifecycle.setSteps([
     ...serving.steps,
+    { name: 'close price history', run: () => history.close() },
     { name: 'close the queries to the primary', run: () => queries.close() },
     { name: 'flush traces', run: shutdownTracing },
   ]);
