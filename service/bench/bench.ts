@@ -243,7 +243,11 @@ async function main(): Promise<void> {
     metricsUrl,
     seeded,
     restWithout: median(closed.map((r) => r.service.rps / r.bare.rps)),
-    restRound: async () => ({ bare: await closedLoop(bare), service: await closedLoop(priceUrl) }),
+    restRound: async (first) => {
+      const [a, b] = first === 'bare' ? [bare, priceUrl] : [priceUrl, bare];
+      const [ra, rb] = [await closedLoop(a), await closedLoop(b)];
+      return first === 'bare' ? { bare: ra, service: rb } : { bare: rb, service: ra };
+    },
     log: (line) => process.stderr.write(`${line}\n`),
   });
 
