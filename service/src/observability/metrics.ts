@@ -1,5 +1,4 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { EVENT_LOOP_MONITOR_RESOLUTION_MS } from './event-loop-monitor';
 import { createHotCounter, createHotHistogram, type HistogramObserver } from './hot-metrics';
 import { SERVICE_VERSION } from '../version';
 import { METRICS, zeroSeries, type MetricSpec, type Vocabulary } from './metric-spec';
@@ -57,10 +56,8 @@ function register(
  * linting its scrapes would fail on this service; `sum(nodejs_active_handles)` gives the same number.
  */
 function collectDefaultMetricsNamedAsPrometheusWants(registry: Registry): void {
-  collectDefaultMetrics({
-    register: registry,
-    eventLoopMonitoringPrecision: EVENT_LOOP_MONITOR_RESOLUTION_MS,
-  });
+  // The event-loop lag at prom-client's default precision (observability/event-loop-monitor.ts says why).
+  collectDefaultMetrics({ register: registry });
   for (const metric of registry.getMetricsAsArray()) {
     const { name, type } = metric as unknown as { name: string; type: string };
     if (name.endsWith('_total') && type !== 'counter') registry.removeSingleMetric(name);

@@ -17,9 +17,13 @@ export function createHealthRoutes(deps: {
   const headers = [...deps.common, 'Cache-Control', 'no-store'];
   const loopDelay = monitorEventLoopDelay({ resolution: EVENT_LOOP_MONITOR_RESOLUTION_MS });
   loopDelay.enable();
-  /** p99 since the previous liveness probe, not since start: a stall an hour ago says nothing now. */
+  /**
+   * p99 since the previous liveness probe, not since start (a stall an hour ago says nothing now), beyond
+   * the sampling interval: the monitor records whole intervals, so an idle loop reads 0, not 50.
+   */
   const loopDelayP99Ms = () => {
-    const p99 = Number((loopDelay.percentile(99) / 1e6).toFixed(1));
+    const beyond = loopDelay.percentile(99) / 1e6 - EVENT_LOOP_MONITOR_RESOLUTION_MS;
+    const p99 = Number(Math.max(0, beyond).toFixed(1));
     loopDelay.reset();
     return p99;
   };
