@@ -59,8 +59,8 @@ export async function runPrimary(config: Config): Promise<void> {
   lifecycle.handleSignals();
   const shuttingDown = lifecycle.isShuttingDown;
 
-  // The replica's price history: written here, behind the refresher's publish (in Redis, or in memory when
-  // there is no Redis); workers read it, and L2, through this process (primary-queries.ts).
+  // The replica's price history: written here, behind the refresher's publish. In Redis, which workers read
+  // themselves; without Redis in memory here, and workers ask this process (primary-queries.ts).
   const history = createHistoryStore(config);
   const historyWriter = startHistoryWriter(config, { history, metrics, logger });
   const { refresher, close: closeRefresher } = buildRefresher(config, {
@@ -116,7 +116,8 @@ export async function runPrimary(config: Config): Promise<void> {
     for (const worker of live) send(worker, { type: 'listeners-closed' });
   }
   cluster.on('message', (worker, message: WorkerMessage) => {
-    // Workers read history and L2 through this process: the answer goes back to the asking worker.
+    // Workers read L2 (and, without Redis, the history) through this process: the answer goes back to the
+    // asking worker.
     answerPrimaryQuery({ history, shared }, message, (response) => send(worker, response));
     if (message?.type === 'ready') onReady(worker);
     if (message?.type !== 'listener-closed') return;

@@ -6,7 +6,7 @@ import { eventually, sample } from '../helpers/metrics';
 import { startRedis } from '../helpers/redis';
 
 // The real clustered process. Without Redis the primary holds the history and its two workers ask it over
-// IPC; with Redis the primary reads it there for them.
+// IPC; with Redis the workers read it there themselves.
 let mock: MockExchange;
 let cluster: TestCluster;
 
